@@ -24,8 +24,8 @@ from klenty_wh.plan.names import schema_name_problem, snakecase
 from klenty_wh.resources import default_plan_path
 
 SUPPORTED_VERSIONS = (1,)
-FORMATS = ("email", "url")
 PROFILES = ("redshift", "bigquery")
+SAMPLE_KINDS = ("email_id", "sender", "subject", "link")
 
 
 class _Problems:
@@ -83,16 +83,17 @@ def _read_yaml(plan_path: Path) -> dict[str, Any]:
 
 
 def _build_plan(plan_path: Path, raw: dict[str, Any], problems: _Problems) -> Plan | None:
+    formats = _formats(raw.get("formats"), problems)
     version = raw.get("version")
     if version not in SUPPORTED_VERSIONS:
         problems.add("version", f"expected one of {list(SUPPORTED_VERSIONS)}, found {version!r}")
 
     source = _source(raw.get("source"), problems)
-    standard = tuple(_columns(raw.get("standard_columns"), "standard_columns", problems))
+    standard = tuple(_columns(raw.get("standard_columns"), "standard_columns", problems, formats))
     profile_columns = tuple(
-        _columns(raw.get("profile_columns", []), "profile_columns", problems, with_profile=True)
+        _columns(raw.get("profile_columns", []), "profile_columns", problems, formats, with_profile=True)
     )
-    properties = tuple(_properties(raw.get("properties"), problems))
+    properties = tuple(_properties(raw.get("properties"), problems, formats))
     events = tuple(_events(raw.get("events"), properties, problems))
     thresholds = _thresholds(raw.get("thresholds"), problems)
 
@@ -108,6 +109,7 @@ def _build_plan(plan_path: Path, raw: dict[str, Any], problems: _Problems) -> Pl
         properties=properties,
         events=events,
         thresholds=thresholds,
+        formats=formats,
     )
 
 
@@ -152,7 +154,26 @@ def _source(value: Any, problems: _Problems) -> Source | None:
     return Source(**fields)
 
 
-def _columns(value: Any, where: str, problems: _Problems, with_profile: bool = False) -> list[Column]:
+def _formats(value: Any, problems: _Problems) -> dict[str, str]:
+    import re
+
+    entry = _mapping(value if value is not None else {}, "formats", problems) or {}
+    formats = {}
+    for name, pattern in entry.items():
+        if not isinstance(pattern, str) or not pattern:
+            problems.add(f"formats.{name}", f"expected a regular expression, found {pattern!r}")
+            continue
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            problems.add(f"formats.{name}", f"invalid regular expression {pattern!r}: {exc}")
+            continue
+        formats[name] = pattern
+    return formats
+
+
+def _columns(value: Any, where: str, problems: _Problems, formats: dict[str, str],
+             with_profile: bool = False) -> list[Column]:
     if not isinstance(value, list) or (not value and not with_profile):
         problems.add(where, "expected a non-empty list of columns")
         return []
@@ -172,8 +193,8 @@ def _columns(value: Any, where: str, problems: _Problems, with_profile: bool = F
         if with_profile and profile not in PROFILES:
             problems.add(f"{at}.profile", f"expected one of {', '.join(PROFILES)}, found {profile!r}")
         column_format = entry.get("format")
-        if column_format is not None and column_format not in FORMATS:
-            problems.add(f"{at}.format", f"expected one of {', '.join(FORMATS)}, found {column_format!r}")
+        if column_format is not None and column_format not in formats:
+            problems.add(f"{at}.format", f"{column_format!r} is not defined under `formats`")
         if name and column_type and description:
             columns.append(Column(name=name, type=column_type, description=description,
                                   raw_path=entry.get("from"), format=column_format,
@@ -181,7 +202,7 @@ def _columns(value: Any, where: str, problems: _Problems, with_profile: bool = F
     return columns
 
 
-def _properties(value: Any, problems: _Problems) -> list[Property]:
+def _properties(value: Any, problems: _Problems, formats: dict[str, str]) -> list[Property]:
     if not isinstance(value, list) or not value:
         problems.add("properties", "expected a non-empty list of properties")
         return []
@@ -199,13 +220,19 @@ def _properties(value: Any, problems: _Problems) -> list[Property]:
         prop_type = _enum(LogicalType, entry.get("type"), f"{at}.type", problems)
         description = _string(entry, "description", at, problems)
         prop_format = entry.get("format")
-        if prop_format is not None and prop_format not in FORMATS:
-            problems.add(f"{at}.format", f"expected one of {', '.join(FORMATS)}, found {prop_format!r}")
+        if prop_format is not None and prop_format not in formats:
+            problems.add(f"{at}.format", f"{prop_format!r} is not defined under `formats`")
         if prop_format is not None and prop_type is not LogicalType.TEXT:
             problems.add(f"{at}.format", f"format {prop_format!r} needs type text, found {entry.get('type')!r}")
+        non_empty = entry.get("non_empty", False)
+        if not isinstance(non_empty, bool):
+            problems.add(f"{at}.non_empty", f"expected true or false, found {non_empty!r}")
+        sample = entry.get("sample")
+        if sample is not None and sample not in SAMPLE_KINDS:
+            problems.add(f"{at}.sample", f"expected one of {', '.join(SAMPLE_KINDS)}, found {sample!r}")
         if key and column and prop_type and description:
-            properties.append(Property(key=key, column=column, type=prop_type,
-                                       description=description, format=prop_format))
+            properties.append(Property(key=key, column=column, type=prop_type, description=description,
+                                       format=prop_format, non_empty=non_empty is True, sample=sample))
     keys = [prop.key for prop in properties]
     for key in sorted({key for key in keys if keys.count(key) > 1}):
         problems.add("properties", f"key {key!r} is listed more than once")

@@ -66,6 +66,10 @@ class Property:
     type: LogicalType
     description: str
     format: str | None = None
+    non_empty: bool = False
+    """Empty strings count as missing in the checks."""
+    sample: str | None = None
+    """Kind of value ``klenty-wh sample`` writes: email_id, sender, subject or link."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,8 @@ class Plan:
     properties: tuple[Property, ...]
     events: tuple[Event, ...]
     thresholds: Thresholds
+    formats: dict[str, str] = field(default_factory=dict)
+    """Regular expression of each format (``email``, ``url``) that columns may declare."""
     _by_table: dict[str, Event] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

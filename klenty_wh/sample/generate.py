@@ -240,14 +240,8 @@ class SampleGenerator:
         return values
 
     def _value(self, prop: Property, thread: dict):
-        if prop.key == "email_id":
-            return thread["email_id"]
-        if prop.format == "email":
-            return thread["sender"]
-        if prop.format == "url":
-            return thread["link"]
-        if "subject" in prop.key:
-            return thread["subject"]
+        if prop.sample in ("email_id", "sender", "subject", "link"):
+            return thread[prop.sample]
         if prop.type.value == "integer":
             return self.rng.randint(1, 10)
         if prop.type.value == "float":
@@ -266,7 +260,7 @@ class SampleGenerator:
         kinds = ["malformed_line"]
         if required:
             kinds.append("missing_required_property")
-        if any(prop.type.value == "text" and not prop.format for prop in required):
+        if any(prop.non_empty for prop in required):
             kinds.append("empty_text_property")
         if any(prop.format == "url" for prop in required):
             kinds.append("missing_url_property")
@@ -278,7 +272,7 @@ class SampleGenerator:
         if kind == "missing_url_property":
             properties.pop(next(prop.key for prop in required if prop.format == "url"), None)
         elif kind == "empty_text_property":
-            properties[next(prop.key for prop in required if prop.type.value == "text" and not prop.format)] = ""
+            properties[next(prop.key for prop in required if prop.non_empty)] = ""
         else:
             properties.pop(self.rng.choice([prop.key for prop in required if prop.key != "email_id"] or
                                            [required[0].key]), None)

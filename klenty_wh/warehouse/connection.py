@@ -72,18 +72,24 @@ class Warehouse:
         self.engine.dispose()
 
 
-def open_warehouse(url: str | URL | None = None) -> Warehouse:
+def open_warehouse(url: str | URL | None = None, read_only: bool = False) -> Warehouse:
     """Create an engine for the warehouse and check that it answers.
+
+    With ``read_only``, a DuckDB file is opened read-only (other readers may share it) and
+    must exist already.
 
     Raises:
         UsageError: the URL names a driver that is not installed or not supported.
         WarehouseError: the warehouse cannot be reached or opened.
     """
     parsed = url if isinstance(url, URL) else resolve_url(url)
+    options = {}
     if parsed.get_backend_name() == "duckdb":
-        _check_duckdb_path(parsed)
+        _check_duckdb_path(parsed, must_exist=read_only)
+        if read_only:
+            options["connect_args"] = {"read_only": True}
     try:
-        engine = sa.create_engine(parsed)
+        engine = sa.create_engine(parsed, **options)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         raise UsageError(
             f"no SQLAlchemy driver for {display_url(parsed)}: {exc}. Supported warehouses: "
@@ -100,10 +106,15 @@ def open_warehouse(url: str | URL | None = None) -> Warehouse:
     return warehouse
 
 
-def _check_duckdb_path(url: URL) -> None:
+def _check_duckdb_path(url: URL, must_exist: bool = False) -> None:
     database = url.database
     if not database or database == ":memory:":
         return
+    if must_exist and not Path(database).expanduser().is_file():
+        raise WarehouseError(
+            f"DuckDB file {database} does not exist. Run `klenty-wh init` and `klenty-wh load` first, "
+            f"or pass the right --url."
+        )
     parent = Path(database).expanduser().resolve().parent
     if not parent.is_dir():
         raise WarehouseError(
