@@ -95,8 +95,6 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with one of the documented exit codes."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(args)
-    if debug:
-        os.environ[DEBUG_ENV] = "1"
     args = _without_debug_flag(args)
     configure_logging(debug)
     try:

@@ -89,7 +89,7 @@ def stage_tabular_file(con, file_id: int, source: InputFile, table: str | None, 
     def struct(keys: list[str], strip: str = "") -> str:
         if not keys:
             return "NULL"
-        fields = ", ".join(f"{literal(key[len(strip):])} := {ident(col(key))}" for key in keys)
+        fields = ", ".join(f"{ident(key[len(strip):])} := {ident(col(key))}" for key in keys)
         return f"CAST(to_json(struct_pack({fields})) AS JSON)"
 
     def text(name: str) -> str:

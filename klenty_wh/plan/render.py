@@ -23,7 +23,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         ],
         "properties": [
             {"key": p.key, "column": p.column, "type": p.type.value, "format": p.format,
-             "description": p.description}
+             "non_empty": p.non_empty, "sample": p.sample, "description": p.description}
             for p in plan.properties
         ],
         "events": [
@@ -33,6 +33,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             for e in plan.events
         ],
         "thresholds": vars(plan.thresholds),
+        "formats": dict(plan.formats),
     }
 
 
@@ -76,8 +77,12 @@ def plan_to_markdown(plan: Plan) -> str:
                   for c in plan.profile_columns]
     lines += ["", "## Properties", "",
               "| Property key | Column | Type | Format | Description |", "|---|---|---|---|---|"]
-    lines += [f"| `{p.key}` | `{p.column}` | {p.type.value} | {p.format or ''} | {_cell(p.description)} |"
+    lines += [f"| `{p.key}` | `{p.column}` | {p.type.value} | {p.format or ''}"
+              f"{' (not empty)' if p.non_empty else ''} | {_cell(p.description)} |"
               for p in plan.properties]
+    if plan.formats:
+        lines += ["", "Formats are checked with these regular expressions:", ""]
+        lines += [f"- {name}: `{pattern}`" for name, pattern in plan.formats.items()]
     lines += ["", "## Properties by event", "",
               "| Table | " + " | ".join(f"`{p.column}`" for p in plan.properties) + " |",
               "|---|" + "---|" * len(plan.properties)]
