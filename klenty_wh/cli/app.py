@@ -15,7 +15,7 @@ import traceback
 import typer
 
 from klenty_wh import __version__
-from klenty_wh.cli.commands import check, ddl, init, load, plan, sample, suites
+from klenty_wh.cli.commands import check, ddl, init, load, models, plan, report, sample, sql, suites
 from klenty_wh.cli.console import error
 from klenty_wh.errors import KlentyWhError
 from klenty_wh.exit_codes import ExitCode
@@ -56,7 +56,7 @@ def _root(
     """Build, load and check the Segment warehouse tables of a Klenty source."""
 
 
-for module in (plan, init, ddl, sample, load, suites, check):
+for module in (plan, init, ddl, sample, load, suites, check, models, sql, report):
     module.register(app)
 
 

@@ -56,6 +56,15 @@ ProfileOption = Annotated[
 ]
 
 
+LockTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--lock-timeout",
+        help="Seconds to wait when another process has the DuckDB file open (a load in progress).",
+    ),
+]
+
+
 def resolve_schema(schema: str | None, nickname: str | None, default_schema: str) -> str:
     """Return the schema named by ``--schema`` or derived from ``--source-nickname``.
 

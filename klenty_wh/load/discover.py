@@ -63,19 +63,29 @@ class Discovery:
     """Paths that hold an object in some rows of the group (their leaves are below them)."""
 
 
-def discover_leaves(con, relation: str, bases: dict[str, str]) -> dict[str, Discovery]:
+def discover_leaves(con, relation: str, bases: dict[str, str],
+                    known: set[tuple[str, tuple[str, ...]]] | None = None) -> dict[str, Discovery]:
     """Scan ``relation`` and return, per JSON column and per group, the leaves found.
 
     ``bases`` maps each JSON column of ``relation`` to an expression that lists the groups
     (target tables) a row's values of that column belong to. ``relation`` must also have a
-    ``rec`` column, the load order.
+    ``rec`` column, the load order. ``known`` lists (column, path) pairs of documented
+    columns: nested ones are scanned together with their top-level key, and their last
+    value, which only a new column's type needs, is not kept.
     """
+    known = known or set()
     found = {base: Discovery() for base in bases}
-    children = _top_level_keys(con, relation, bases)
+    top = _top_level_keys(con, relation, bases)
+    present = set(top)
+    children = top + sorted(child for child in known
+                            if len(child[1]) > 1 and (child[0], child[1][:1]) in present)
+    scanned: set[tuple[str, tuple[str, ...]]] = set()
     depth = 1
     while children:
-        objects = _scan_children(con, relation, bases, children, found, allow_objects=depth < MAX_DEPTH)
-        children = sorted(objects)
+        scanned.update(children)
+        objects = _scan_children(con, relation, bases, children, found, known,
+                                 allow_objects=depth < MAX_DEPTH)
+        children = sorted(objects - scanned)
         depth += 1
     return found
 
@@ -96,21 +106,48 @@ def _top_level_keys(con, relation: str, bases: dict[str, str]) -> list[tuple[str
 
 
 def _scan_children(con, relation: str, bases: dict[str, str], children: list[tuple[str, tuple[str, ...]]],
-                   found: dict[str, Discovery], allow_objects: bool) -> set[tuple[str, tuple[str, ...]]]:
+                   found: dict[str, Discovery], known: set[tuple[str, tuple[str, ...]]],
+                   allow_objects: bool) -> set[tuple[str, tuple[str, ...]]]:
     """Count the JSON types of ``children``; return the children of those that are objects.
 
     The scan groups rows by (table, keep flags) and aggregates every child in its own
     columns, so the rows are never multiplied; the groups are then merged per target.
+    Most values are strings, nulls or objects, which three plain counts cover; only the
+    children that hold other types get a second scan with a full histogram.
+    """
+    stats = _aggregate(con, relation, bases, children, known, detailed=False)
+    mixed = sorted({child for (_, _, _, child), (counts, *_rest) in stats.items() if counts is None})
+    if mixed:
+        stats.update(_aggregate(con, relation, bases, mixed, known, detailed=True))
+    next_children: set[tuple[str, tuple[str, ...]]] = set()
+    for (table_name, keep_event, keep_tracks, (base, path)), (counts, last_rec, last_value, keys) in stats.items():
+        for group in _groups_of(base, bases, table_name, keep_event, keep_tracks):
+            next_children |= _record(found[base], group, base, path, counts, last_rec, last_value, keys,
+                                     allow_objects)
+    return next_children
+
+
+def _aggregate(con, relation: str, bases: dict[str, str], children: list[tuple[str, tuple[str, ...]]],
+               known: set[tuple[str, tuple[str, ...]]], detailed: bool) -> dict:
+    """Return {(table, keep_event, keep_tracks, child): (kind counts or None, last rec, last value, keys)}.
+
+    Without ``detailed``, the kind counts are None for a child that holds any value other
+    than a string, null or object.
     """
     lists, values, aggregates = [], [], []
     for number, (base, path) in enumerate(children, start=1):
-        pointers_of_base = [p for b, p in children if b == base]
-        position = pointers_of_base.index(path) + 1
+        position = [p for b, p in children if b == base].index(path) + 1
         values.append(f"vs_{base}[{position}] AS v{number}")
         values.append(f"{_kind_of(f'v{number}')} AS t{number}")
+        if detailed:
+            aggregates.append(f"histogram(t{number})")
+        else:
+            aggregates += [f"count(v{number})", f"count(*) FILTER (WHERE t{number} = 'VARCHAR')",
+                           f"count(*) FILTER (WHERE t{number} = 'NULL')",
+                           f"count(*) FILTER (WHERE t{number} = 'OBJECT')"]
         aggregates += [
-            f"histogram(t{number})",
             f"max(rec) FILTER (WHERE t{number} <> 'NULL')",
+            "NULL" if (base, path) in known else
             f"arg_max(v{number}, rec) FILTER (WHERE t{number} NOT IN ('NULL', 'OBJECT'))",
             f"list_distinct(flatten(list(DISTINCT json_keys(v{number})) FILTER (WHERE t{number} = 'OBJECT')))",
         ]
@@ -128,19 +165,19 @@ def _scan_children(con, relation: str, bases: dict[str, str], children: list[tup
         )
         GROUP BY ALL
     """).fetchall()
-
-    per_child = 4
-    next_children: set[tuple[str, tuple[str, ...]]] = set()
-    for table_name, keep_event, keep_tracks, *stats in rows:
-        for number, (base, path) in enumerate(children):
-            groups = _groups_of(base, bases, table_name, keep_event, keep_tracks)
-            chunk = stats[number * per_child:(number + 1) * per_child]
-            counts = dict(chunk[0] or {})
-            last_rec, last_value, object_keys = chunk[1:]
-            for group in groups:
-                next_children |= _record(found[base], group, base, path, counts, last_rec, last_value,
-                                         object_keys, allow_objects)
-    return next_children
+    width = 4 if detailed else 7
+    stats = {}
+    for table_name, keep_event, keep_tracks, *columns in rows:
+        for number, child in enumerate(children):
+            chunk = columns[number * width:(number + 1) * width]
+            if detailed:
+                counts = dict(chunk[0] or {})
+            else:
+                total, strings, nulls, objects = chunk[:4]
+                counts = ({"VARCHAR": strings, "NULL": nulls, "OBJECT": objects}
+                          if total == strings + nulls + objects else None)
+            stats[(table_name, keep_event, keep_tracks, child)] = (counts, *chunk[-3:])
+    return stats
 
 
 def _kind_of(value: str) -> str:

@@ -38,7 +38,7 @@ from klenty_wh.load.sql import ident, literal, qualified
 from klenty_wh.load.stage_json import MAX_EVENT_BYTES, EarlyReject, StageMode, locate_records, stage_json_file
 from klenty_wh.load.stage_tabular import stage_tabular_file
 from klenty_wh.load.table_sql import build_table_query
-from klenty_wh.plan.model import LogicalType, Plan
+from klenty_wh.plan.model import LogicalType, Plan, Presence
 from klenty_wh.plan.names import IDENTIFIER_LIMITS, redshift_reserved_words, snakecase
 from klenty_wh.tables.build import (
     REJECTED_TABLE,
@@ -418,9 +418,12 @@ class _LoadJob:
         self.notify("scanning properties", len(self.inputs) + 2, self._total_steps)
         decisions = self._decide_columns(tables)
         self._create_tables_and_columns(decisions, tables)
+        # Row order inside a warehouse table carries no meaning, and unordered inserts run in parallel.
+        self.con.execute("SET preserve_insertion_order = false")
         for index, (table, columns) in enumerate(decisions.items()):
             self.notify(f"writing {table}", len(self.inputs) + 3, self._total_steps)
             self._write_table(table, columns)
+        self.con.execute("SET preserve_insertion_order = true")
         self._write_rejects()
         self._count_outcomes()
 
@@ -476,7 +479,8 @@ class _LoadJob:
         event_groups = "CASE WHEN keep_event THEN [table_name] ELSE [] END"
         all_groups = ("list_filter([CASE WHEN keep_event THEN table_name END, "
                       "CASE WHEN keep_tracks THEN 'tracks' END], lambda g: g IS NOT NULL)")
-        found = discover_leaves(self.con, "kwh_calls", {"properties": event_groups, "context": all_groups})
+        found = discover_leaves(self.con, "kwh_calls", {"properties": event_groups, "context": all_groups},
+                                known=self._documented_paths())
         properties, contexts = found["properties"], found["context"]
         self.object_paths = {
             table: {("properties", path) for path in properties.objects.get(table, set())}
@@ -504,6 +508,15 @@ class _LoadJob:
             decisions[table] = decision
             self._record_column_findings(decision, event is not None or table == "tracks", table in tables)
         return decisions
+
+    def _documented_paths(self) -> set[tuple[str, tuple[str, ...]]]:
+        """Return the (column, key path) of values that every table stores in a documented column."""
+        paths = {("context", tuple(column.raw_path.split(".")[1:])) for column in self.plan.standard_columns
+                 if (column.raw_path or "").startswith("context.")}
+        for prop in self.plan.properties:
+            if all(event.presence.get(prop.key) is not Presence.NOT_APPLICABLE for event in self.plan.events):
+                paths.add(("properties", (prop.key,)))
+        return paths
 
     def _table_name_sql(self) -> str:
         if self.options.profile != "redshift":

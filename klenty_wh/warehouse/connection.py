@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,18 +74,24 @@ class Warehouse:
         self.engine.dispose()
 
 
-def open_warehouse(url: str | URL | None = None, read_only: bool = False) -> Warehouse:
+def open_warehouse(url: str | URL | None = None, read_only: bool = False, lock_timeout: float = 0.0,
+                   on_wait: Callable[[str], None] | None = None) -> Warehouse:
     """Create an engine for the warehouse and check that it answers.
 
     With ``read_only``, a DuckDB file is opened read-only (other readers may share it) and
-    must exist already.
+    must exist already. A DuckDB file that another process has open for writing is retried
+    for up to ``lock_timeout`` seconds; ``on_wait`` is called once with a message when
+    waiting starts.
 
     Raises:
         UsageError: the URL names a driver that is not installed or not supported.
         WarehouseError: the warehouse cannot be reached or opened.
     """
     parsed = url if isinstance(url, URL) else resolve_url(url)
-    options = {}
+    options: dict = {}
+    if parsed.get_backend_name() == "postgresql":
+        # Shown in pg_stat_activity, so a DBA can tell klenty-wh's sessions apart.
+        options["connect_args"] = {"application_name": "klenty-wh", "connect_timeout": 10}
     if parsed.get_backend_name() == "duckdb":
         _check_duckdb_path(parsed, must_exist=read_only)
         if read_only:
@@ -96,14 +104,34 @@ def open_warehouse(url: str | URL | None = None, read_only: bool = False) -> War
             f"{', '.join(SUPPORTED_ENGINES)}."
         ) from None
     warehouse = Warehouse(url=parsed, engine=engine)
-    try:
-        with engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-    except Exception as exc:
-        engine.dispose()
-        raise connection_error(warehouse, exc) from exc
+    deadline = time.monotonic() + lock_timeout
+    waiting = False
+    while True:
+        try:
+            with engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+            break
+        except Exception as exc:
+            if _is_lock_conflict(exc) and time.monotonic() < deadline:
+                if not waiting and on_wait is not None:
+                    on_wait(f"waiting up to {lock_timeout:.0f} s for {warehouse.display}: another process "
+                            f"has the file open ({driver_message(exc)})")
+                waiting = True
+                engine.dispose()
+                time.sleep(_LOCK_RETRY_SECONDS)
+                continue
+            engine.dispose()
+            raise connection_error(warehouse, exc) from exc
     logger.info("connected to %s", warehouse.display)
     return warehouse
+
+
+_LOCK_RETRY_SECONDS = 0.5
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
 
 
 def _check_duckdb_path(url: URL, must_exist: bool = False) -> None:
@@ -126,12 +154,14 @@ def _check_duckdb_path(url: URL, must_exist: bool = False) -> None:
 def connection_error(warehouse: Warehouse, exc: BaseException) -> WarehouseError:
     """Turn a driver exception raised while connecting into a one-line :class:`WarehouseError`."""
     reason = driver_message(exc)
-    hint = "Check that the server is running and that --url (or KLENTY_WH_URL) is right."
     lowered = reason.lower()
-    if "lock" in lowered and "conflicting" in lowered:
-        hint = "Another process has the file open; wait for it to finish or use another file."
+    if _is_lock_conflict(exc):
+        hint = ("Another process has the file open; wait for it to finish (--lock-timeout sets how long "
+                "klenty-wh waits) or use another file.")
     elif "permission denied" in lowered or "read-only" in lowered:
         hint = "Check the file or account permissions, or pass a writable --url."
+    else:
+        hint = "Check that the server is running and that --url (or KLENTY_WH_URL) is right."
     return WarehouseError(f"cannot connect to {warehouse.display}: {reason}. {hint}")
 
 

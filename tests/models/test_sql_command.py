@@ -177,7 +177,7 @@ def test_missing_duckdb_file_exit_3(tmp_path: Path):
     assert not (tmp_path / "absent.duckdb").exists()
 
 
-def test_postgres_read_only_query(warehouse_target, tmp_path: Path):
+def test_percent_and_colon_in_literals(warehouse_target, tmp_path: Path):
     url, schema = warehouse_target
     run_cli("sample", "--events", "200", "--out", str(tmp_path / "s.ndjson"))
     assert run_cli("load", str(tmp_path / "s.ndjson"), "--url", url, "--schema", schema).code == 0

@@ -10,7 +10,14 @@ from typing import Annotated, Optional
 import typer
 
 from klenty_wh.cli.console import consoles, note, print_raw
-from klenty_wh.cli.options import NicknameOption, PlanOption, SchemaOption, UrlOption, resolve_schema
+from klenty_wh.cli.options import (
+    LockTimeoutOption,
+    NicknameOption,
+    PlanOption,
+    SchemaOption,
+    UrlOption,
+    resolve_schema,
+)
 from klenty_wh.exit_codes import ExitCode
 
 EPILOG = (
@@ -90,6 +97,7 @@ def check_command(
     show_values: Annotated[bool, typer.Option("--show-values", help="Show sample values unmasked "
                                               "(they may contain email addresses).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List passing checks too.")] = False,
+    lock_timeout: LockTimeoutOption = 60.0,
 ) -> None:
     """Check that a schema holds what the Klenty source documents; exit 1 on failures."""
     from klenty_wh.checks import CheckOptions, run_checks
@@ -105,7 +113,7 @@ def check_command(
     schema_name = resolve_schema(schema, source_nickname, plan.source.default_schema)
     options = CheckOptions(schema=schema_name, suites_dir=suites, engine=engine, max_age=age,
                            show_values=show_values)
-    warehouse = open_warehouse(url, read_only=True)
+    warehouse = open_warehouse(url, read_only=True, lock_timeout=lock_timeout, on_wait=note)
     try:
         report = run_checks(warehouse, plan, options)
     finally:

@@ -9,6 +9,7 @@ import typer
 
 from klenty_wh.cli.console import consoles, note, print_raw, warn
 from klenty_wh.cli.options import (
+    LockTimeoutOption,
     NicknameOption,
     PlanOption,
     ProfileOption,
@@ -55,6 +56,7 @@ def load_command(
                                                  "without an event column. Default: the file name.")] = None,
     memory_limit: Annotated[str, typer.Option("--memory-limit", help="DuckDB memory limit while staging, "
                                               "e.g. 1GB; larger loads spill to a temporary folder.")] = "1GB",
+    lock_timeout: LockTimeoutOption = 60.0,
     output_format: Annotated[str, typer.Option("--format", help="Report format: text or json.")] = "text",
     details: Annotated[bool, typer.Option("--details", help="List every column-level adjustment.")] = False,
 ) -> None:
@@ -73,7 +75,7 @@ def load_command(
     validate_schema_name(schema_name, parsed.get_backend_name())
     options = LoadOptions(schema=schema_name, profile=profile, dedupe=dedupe, varchar_limit=varchar_limit,
                           table=table, memory_limit=memory_limit)
-    warehouse = open_warehouse(parsed)
+    warehouse = open_warehouse(parsed, lock_timeout=lock_timeout, on_wait=note)
     try:
         with _Progress() as progress:
             report = load_files(warehouse, plan, paths, options, progress=progress.update)
