@@ -57,7 +57,7 @@ def _styled(draw: Callable[..., str]) -> Callable[..., str]:
 def funnel_chart(steps: Sequence[tuple[str, int, str]]) -> str:
     """Return a horizontal bar chart of the funnel as SVG text.
 
-    ``steps`` holds (label, count, annotation) from the top of the funnel down; the
+    ``steps`` contains (label, count, annotation) from the top of the funnel down. The
     annotation (such as "48.7% of delivered") is written after each bar.
     """
     figure, axes = _figure(10, 3.2)

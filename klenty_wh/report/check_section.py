@@ -73,9 +73,11 @@ def render_check_section(summary: CheckSummary) -> str:
         f'{counts.get("errors", 0):,} errors, {counts.get("skipped", 0):,} skipped).</p>',
         f'<p class="note">From {escape(summary.source.name)}. Email addresses are masked.</p>',
     ]
+
     if not summary.findings:
         parts.append("<p>Every check passed.</p></section>")
         return "\n".join(parts)
+
     parts.append("<table><thead><tr><th>table</th><th>column</th><th>check</th><th>severity</th>"
                  "<th>status</th><th class=\"num\">unexpected</th><th>sample values</th></tr></thead><tbody>")
     for finding in summary.findings[:MAX_LISTED]:
@@ -89,6 +91,7 @@ def render_check_section(summary: CheckSummary) -> str:
             f"<td>{escape(samples)}</td></tr>"
         )
     parts.append("</tbody></table>")
+
     if len(summary.findings) > MAX_LISTED:
         parts.append(f"<p class=\"note\">and {len(summary.findings) - MAX_LISTED:,} more; see the JSON file.</p>")
     parts.append("</section>")

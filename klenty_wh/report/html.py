@@ -44,7 +44,7 @@ _RATE_COLUMNS = ("open_rate", "click_rate", "reply_rate", "bounce_rate", "unsubs
 
 @dataclass(frozen=True)
 class ReportResult:
-    """What :func:`write_report` wrote."""
+    """Summary of the page :func:`write_report` wrote: its path, the volume and whether checks are in it."""
 
     path: Path
     sent: int

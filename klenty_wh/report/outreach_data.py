@@ -39,7 +39,7 @@ class OutreachData:
     senders: list[Row] = field(default_factory=list)
     subjects: list[Row] = field(default_factory=list)
     subject_count: int = 0
-    """Number of distinct subject lines; ``subjects`` holds the top :data:`TOP_SUBJECTS`."""
+    """Number of distinct subject lines, of which ``subjects`` contains the top :data:`TOP_SUBJECTS`."""
 
     @property
     def first_day(self) -> date | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from klenty_wh.errors import UsageError
 from klenty_wh.query import run_query
 from klenty_wh.query.guard import check_read_only, tokenize
 from klenty_wh.warehouse import open_warehouse
+from tests.conftest import PG_URL, _drop_pg_schema, require_postgres
 from tests.helpers import run_cli, rows, tables
 
 
@@ -43,12 +46,28 @@ WRITES = [
 ]
 
 
+@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
+def shared_target(request, tmp_path_factory) -> Iterator[tuple[str, str]]:
+    """Yield (url, schema) with sample data, shared by the tests of this module on each engine.
+
+    Sharing is safe because every test that uses it checks that nothing changed.
+    """
+    folder = tmp_path_factory.mktemp("shared")
+    if request.param == "postgresql":
+        require_postgres()
+        url, schema = PG_URL, f"kwh_test_{uuid.uuid4().hex[:10]}"
+    else:
+        url, schema = f"duckdb:///{folder / 'warehouse.duckdb'}", "klenty_prod"
+    assert run_cli("sample", "--events", "200", "--out", str(folder / "s.ndjson")).code == 0
+    assert run_cli("load", str(folder / "s.ndjson"), "--url", url, "--schema", schema).code == 0
+    yield url, schema
+    if request.param == "postgresql":
+        _drop_pg_schema(schema)
+
+
 @pytest.mark.parametrize("statement", WRITES)
-def test_writes_rejected_on_both_engines(warehouse_target, tmp_path: Path, statement: str):
-    url, schema = warehouse_target
-    run_cli("init", "--url", url, "--schema", schema)
-    run_cli("sample", "--events", "200", "--out", str(tmp_path / "s.ndjson"))
-    assert run_cli("load", str(tmp_path / "s.ndjson"), "--url", url, "--schema", schema).code == 0
+def test_writes_rejected_on_both_engines(shared_target, tmp_path: Path, statement: str):
+    url, schema = shared_target
     before = track_count(url, schema)
 
     result = run_cli("sql", statement.format(schema=schema, tmp=tmp_path), "--url", url)
@@ -76,11 +95,9 @@ def test_delete_tracks_rejected_exactly(tmp_path: Path):
     assert before > 0
 
 
-def test_engine_rejects_write_past_guard(warehouse_target, tmp_path: Path, monkeypatch):
+def test_engine_rejects_write_past_guard(shared_target, tmp_path: Path, monkeypatch):
     """With the text guard switched off, the read-only connection still rejects the write."""
-    url, schema = warehouse_target
-    run_cli("sample", "--events", "200", "--out", str(tmp_path / "s.ndjson"))
-    assert run_cli("load", str(tmp_path / "s.ndjson"), "--url", url, "--schema", schema).code == 0
+    url, schema = shared_target
     before = track_count(url, schema)
     monkeypatch.setattr("klenty_wh.query.run.check_read_only", lambda sql: sql)
     monkeypatch.setattr("klenty_wh.query.run._check_duckdb_statement", lambda sql: None)
@@ -177,10 +194,8 @@ def test_missing_duckdb_file_exit_3(tmp_path: Path):
     assert not (tmp_path / "absent.duckdb").exists()
 
 
-def test_percent_and_colon_in_literals(warehouse_target, tmp_path: Path):
-    url, schema = warehouse_target
-    run_cli("sample", "--events", "200", "--out", str(tmp_path / "s.ndjson"))
-    assert run_cli("load", str(tmp_path / "s.ndjson"), "--url", url, "--schema", schema).code == 0
+def test_percent_and_colon_in_literals(shared_target):
+    url, schema = shared_target
 
     result = run_cli("sql", f"SELECT count(*) AS n, '100%' AS percent, ':name' AS colon FROM {schema}.tracks",
                      "--url", url, "--format", "json")

@@ -1,8 +1,8 @@
 """Fixtures of the report tests: Chromium for rendering, loaded warehouses to report on.
 
-Chromium is looked up as ``chromium`` on PATH (Debian's package; ``.ci/run`` installs it).
-Outside CI a test that needs it is skipped, with the reason printed, when it is missing;
-in CI (``CI=true``) the test fails instead, so a green CI run always includes it.
+Chromium is looked up as ``chromium`` on PATH (Debian's package, which ``.ci/run`` installs).
+When it is missing, a test that needs it is skipped outside CI, with the reason printed. In
+CI (``CI=true``) the test fails instead, so a green CI run always includes it.
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ def register(app: typer.Typer) -> None:
 
 
 def report_command(
-    out: Annotated[Path, typer.Option("--out", "-o", dir_okay=False, help="HTML file to write.")] = Path("report.html"),
+    out: Annotated[Path, typer.Option("--out", "-o", dir_okay=False,
+                                      help="HTML file to write; missing folders are created.")] = Path("report.html"),
     checks: Annotated[Optional[Path], typer.Option(
         "--checks", dir_okay=False, help="Output of `klenty-wh check --format json` to include "
                                          "as the latest check results.")] = None,
