@@ -159,3 +159,18 @@ def test_report_on_missing_schema_exit_3(outreach_duckdb: str, tmp_path: Path):
     assert result.code == 3
     assert "klenty_staging" in result.err
     assert "klenty_prod" in result.err
+
+
+def test_report_on_both_engines(warehouse_target, tmp_path: Path):
+    url, schema = warehouse_target
+    assert run_cli("load", str(Path(__file__).parents[1] / "fixtures/models/outreach.ndjson"),
+                   "--url", url, "--schema", schema).code == 0
+    out = tmp_path / "report.html"
+
+    result = run_cli("report", "--url", url, "--schema", schema, "--out", str(out))
+
+    assert result.code == 0, result.err
+    page = out.read_text(encoding="utf-8")
+    assert "<b>44.4%</b><span>open rate</span>" in page
+    assert "<b>9</b><span>delivered</span>" in page
+    assert sorted(chart_svgs(page)) == ["funnel-chart", "rates-chart", "volume-chart"]

@@ -15,7 +15,8 @@ EPILOG = (
     "klenty-wh report --schema klenty_prod --out report.html --checks checks.json\n\n"
     "The page shows the outreach funnel, open, click, reply, bounce and unsubscribe rates by "
     "week of sending, emails sent per day, a sender league table, the top subject lines and, "
-    "with --checks, the latest check results with email addresses masked. It has no scripts "
+    "with --checks, the latest check results with email addresses masked (sender addresses "
+    "in the league table are shown as they are). It has no scripts "
     "and fetches nothing: charts are inline SVG images, so the file opens offline and can be "
     "mailed as it is. The warehouse is opened read-only; `klenty-wh models` need not have run."
 )
