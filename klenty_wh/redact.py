@@ -18,7 +18,8 @@ _lock = threading.Lock()
 # Userinfo of a URL: scheme://user:password@host. The password stops at the last "@"
 # before the host part, so passwords that contain "@" or ":" are still caught.
 _URL_PASSWORD = re.compile(r"(?P<prefix>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^\s/]*)@")
-_EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# An email address not preceded by "/", so the user part of a URL (scheme://user@host) stays.
+_EMAIL = re.compile(r"(?<![\w./+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 
 
 def register_secret(secret: str | None) -> None:
@@ -53,3 +54,12 @@ def mask_email(value: str) -> str:
 def mask_emails_in_text(text: str) -> str:
     """Mask every email address inside free text (sample rows, SQL literals, messages)."""
     return _EMAIL.sub(lambda m: f"{m.group(1)}{_MASK}@{m.group(2)}", text)
+
+
+def redact_diagnostic(text: str) -> str:
+    """Return ``text`` with secrets removed and email addresses masked, for stderr and logs.
+
+    Diagnostics may quote data (a driver error citing a value); they never need the
+    address itself.
+    """
+    return mask_emails_in_text(redact(text))

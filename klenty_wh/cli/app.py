@@ -19,7 +19,7 @@ from klenty_wh.cli.commands import check, ddl, init, load, models, plan, report,
 from klenty_wh.cli.console import error
 from klenty_wh.errors import KlentyWhError
 from klenty_wh.exit_codes import ExitCode
-from klenty_wh.redact import redact
+from klenty_wh.redact import redact_diagnostic
 
 DEBUG_ENV = "KLENTY_WH_DEBUG"
 
@@ -62,7 +62,7 @@ for module in (plan, init, ddl, sample, load, suites, check, models, sql, report
 
 class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        record.msg = redact_diagnostic(record.getMessage())
         record.args = None
         return True
 
@@ -77,6 +77,9 @@ def configure_logging(debug: bool) -> None:
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
     for noisy in ("great_expectations", "urllib3", "snowflake", "google", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.INFO if debug else logging.ERROR)
+    # The pool logs a traceback when it closes a connection a failed load left broken; the
+    # failure itself is already reported as one line.
+    logging.getLogger("sqlalchemy.pool").setLevel(logging.DEBUG if debug else logging.CRITICAL)
 
 
 def _debug_requested(argv: list[str]) -> bool:
@@ -101,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         app(args=args, prog_name="klenty-wh")
     except KlentyWhError as exc:
         if debug:
-            sys.stderr.write(redact(traceback.format_exc()))
+            sys.stderr.write(redact_diagnostic(traceback.format_exc()))
         error(exc.message)
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
@@ -109,8 +112,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into one line
         if debug:
-            sys.stderr.write(redact(traceback.format_exc()))
-        error(f"unexpected {type(exc).__name__}: {redact(str(exc)).splitlines()[0] if str(exc) else ''}",
+            sys.stderr.write(redact_diagnostic(traceback.format_exc()))
+        error(f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
               hint=None if debug else "Run again with --debug for the traceback.")
         sys.exit(int(ExitCode.RUNTIME))
 

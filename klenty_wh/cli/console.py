@@ -1,7 +1,8 @@
 """The two output streams of the CLI: results on stdout, diagnostics on stderr.
 
 Both consoles pass every write through :func:`klenty_wh.redact.redact`, so a password can
-never reach the terminal or a CI log, whatever code path printed it.
+never reach the terminal or a CI log, whatever code path printed it; the stderr console
+also masks email addresses.
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ from typing import IO
 
 from rich.console import Console
 
-from klenty_wh.redact import redact
+from klenty_wh.redact import redact, redact_diagnostic
 
 
 class _RedactingStream:
-    """A text stream that removes secrets from everything written to it."""
+    """A text stream that removes secrets (and, for diagnostics, email addresses) from what it writes."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], diagnostic: bool) -> None:
         self._stream = stream
+        self._clean = redact_diagnostic if diagnostic else redact
 
     def write(self, text: str) -> int:
-        return self._stream.write(redact(text))
+        return self._stream.write(self._clean(text))
 
     def flush(self) -> None:
         self._stream.flush()
@@ -37,8 +39,8 @@ class _RedactingStream:
         return getattr(self._stream, "encoding", "utf-8")
 
 
-def _console(stream: IO[str]) -> Console:
-    return Console(file=_RedactingStream(stream), soft_wrap=False, highlight=False)
+def _console(stream: IO[str], diagnostic: bool) -> Console:
+    return Console(file=_RedactingStream(stream, diagnostic), soft_wrap=False, highlight=False)
 
 
 class _Consoles:
@@ -54,7 +56,7 @@ class _Consoles:
         stream = getattr(sys, name)
         cached = self._cache.get(name)
         if cached is None or cached[0] is not stream:
-            cached = (stream, _console(stream))
+            cached = (stream, _console(stream, diagnostic=name == "stderr"))
             self._cache[name] = cached
         return cached[1]
 

@@ -22,6 +22,13 @@ from klenty_wh.load.sql import json_pointer, literal
 MAX_DEPTH = 32
 """Objects nested deeper than this are stored as JSON text in the column of this depth."""
 
+MAX_KEYS = 1700
+"""Top-level keys examined per JSON column; a table cannot hold more columns than 1,600 anyway."""
+
+# Keys counted per scan: each adds six aggregates, and DuckDB sizes its hash tables by the
+# width of a group's row, so wide scans exhaust memory. Wide data takes more scans instead.
+_CHILDREN_PER_SCAN = 32
+
 # The JSON type of an extracted value, read from its first character; DuckDB serialises
 # extracted values without leading whitespace. Whole numbers of up to 18 digits always
 # fit in BIGINT; longer ones are marked UBIGINT and checked when cast.
@@ -61,6 +68,8 @@ class Discovery:
     leaves: dict[str, dict[tuple[str, ...], Leaf]] = field(default_factory=dict)
     objects: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
     """Paths that hold an object in some rows of the group (their leaves are below them)."""
+    overflow: dict[str, list[tuple[tuple[str, ...], int]]] = field(default_factory=dict)
+    """Keys left out because the data has more than :data:`MAX_KEYS`, with their row counts."""
 
 
 def discover_leaves(con, relation: str, bases: dict[str, str],
@@ -75,7 +84,7 @@ def discover_leaves(con, relation: str, bases: dict[str, str],
     """
     known = known or set()
     found = {base: Discovery() for base in bases}
-    top = _top_level_keys(con, relation, bases)
+    top = _top_level_keys(con, relation, bases, found)
     present = set(top)
     children = top + sorted(child for child in known
                             if len(child[1]) > 1 and (child[0], child[1][:1]) in present)
@@ -94,15 +103,32 @@ def _groups_union(bases: dict[str, str]) -> str:
     return ", ".join(f"{sql} AS g_{base}" for base, sql in bases.items())
 
 
-def _top_level_keys(con, relation: str, bases: dict[str, str]) -> list[tuple[str, tuple[str, ...]]]:
+def _top_level_keys(con, relation: str, bases: dict[str, str],
+                    found: dict[str, Discovery]) -> list[tuple[str, tuple[str, ...]]]:
+    """Return the top-level keys of each JSON column, at most :data:`MAX_KEYS` each.
+
+    Keys beyond the limit, in order of first appearance, can never get a column (a table
+    holds at most 1,600); they are recorded in ``Discovery.overflow`` with their row counts.
+    """
     selects = [
-        f"SELECT DISTINCT '{base}' AS b, unnest(json_keys({base})) AS k FROM "
-        f"(SELECT {base}, {sql} AS groups FROM {relation}) "
-        f"WHERE len(groups) > 0 AND {base} IS NOT NULL"
+        f"SELECT '{base}' AS b, k, grp, count(*) AS n, min(rec) AS first FROM ("
+        f"SELECT unnest(groups) AS grp, rec, k FROM (SELECT groups, rec, unnest(json_keys({base})) AS k FROM "
+        f"(SELECT {base}, rec, {sql} AS groups FROM {relation}) WHERE len(groups) > 0 AND {base} IS NOT NULL)"
+        f") GROUP BY ALL"
         for base, sql in bases.items()
     ]
-    rows = con.execute(" UNION ALL ".join(selects) + " ORDER BY b, k").fetchall()
-    return [(base, (key,)) for base, key in rows]
+    rows = con.execute(" UNION ALL ".join(selects)).fetchall()
+    first_seen: dict[tuple[str, str], int] = {}
+    for base, key, _, _, first in rows:
+        first_seen[(base, key)] = min(first, first_seen.get((base, key), first))
+    kept: set[tuple[str, str]] = set()
+    for base in bases:
+        ordered = sorted((first, key) for (b, key), first in first_seen.items() if b == base)
+        kept.update((base, key) for _, key in ordered[:MAX_KEYS])
+    for base, key, group, count, _ in rows:
+        if (base, key) not in kept:
+            found[base].overflow.setdefault(group, []).append(((key,), count))
+    return [(base, (key,)) for base, key in sorted(kept)]
 
 
 def _scan_children(con, relation: str, bases: dict[str, str], children: list[tuple[str, tuple[str, ...]]],
@@ -115,21 +141,44 @@ def _scan_children(con, relation: str, bases: dict[str, str], children: list[tup
     Most values are strings, nulls or objects, which three plain counts cover; only the
     children that hold other types get a second scan with a full histogram.
     """
-    stats = _aggregate(con, relation, bases, children, known, detailed=False)
+    stats: dict = {}
+    for start in range(0, len(children), _CHILDREN_PER_SCAN):
+        stats.update(_aggregate(con, relation, bases, children[start:start + _CHILDREN_PER_SCAN], known,
+                                detailed=False))
     mixed = sorted({child for (_, _, _, child), (counts, *_rest) in stats.items() if counts is None})
-    if mixed:
-        stats.update(_aggregate(con, relation, bases, mixed, known, detailed=True))
+    for start in range(0, len(mixed), _CHILDREN_PER_SCAN):
+        stats.update(_aggregate(con, relation, bases, mixed[start:start + _CHILDREN_PER_SCAN], known,
+                                detailed=True))
+    objects = sorted({child for (_, _, _, child), (counts, *_rest) in stats.items() if counts.get("OBJECT")})
+    keys = _object_keys(con, relation, bases, objects) if allow_objects else {}
     next_children: set[tuple[str, tuple[str, ...]]] = set()
-    for (table_name, keep_event, keep_tracks, (base, path)), (counts, last_rec, last_value, keys) in stats.items():
+    for (table_name, keep_event, keep_tracks, (base, path)), (counts, last_rec, last_value) in stats.items():
         for group in _groups_of(base, bases, table_name, keep_event, keep_tracks):
-            next_children |= _record(found[base], group, base, path, counts, last_rec, last_value, keys,
-                                     allow_objects)
+            next_children |= _record(found[base], group, base, path, counts, last_rec, last_value,
+                                     keys.get((base, path)), allow_objects)
     return next_children
+
+
+def _object_keys(con, relation: str, bases: dict[str, str],
+                 objects: list[tuple[str, tuple[str, ...]]]) -> dict[tuple[str, tuple[str, ...]], list[str]]:
+    """Return the keys found under each child that holds an object in some rows."""
+    found: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for start in range(0, len(objects), _CHILDREN_PER_SCAN):
+        batch = objects[start:start + _CHILDREN_PER_SCAN]
+        selects = [
+            f"SELECT DISTINCT {index} AS i, unnest(json_keys({base}, {literal(json_pointer(path))})) AS k "
+            f"FROM {relation} WHERE (keep_event OR keep_tracks) AND json_type({base}, {literal(json_pointer(path))}) "
+            f"= 'OBJECT'"
+            for index, (base, path) in enumerate(batch)
+        ]
+        for index, key in con.execute(" UNION ALL ".join(selects) + " ORDER BY i, k").fetchall():
+            found.setdefault(batch[index], []).append(key)
+    return found
 
 
 def _aggregate(con, relation: str, bases: dict[str, str], children: list[tuple[str, tuple[str, ...]]],
                known: set[tuple[str, tuple[str, ...]]], detailed: bool) -> dict:
-    """Return {(table, keep_event, keep_tracks, child): (kind counts or None, last rec, last value, keys)}.
+    """Return {(table, keep_event, keep_tracks, child): (kind counts or None, last rec, last value)}.
 
     Without ``detailed``, the kind counts are None for a child that holds any value other
     than a string, null or object.
@@ -149,7 +198,6 @@ def _aggregate(con, relation: str, bases: dict[str, str], children: list[tuple[s
             f"max(rec) FILTER (WHERE t{number} <> 'NULL')",
             "NULL" if (base, path) in known else
             f"arg_max(v{number}, rec) FILTER (WHERE t{number} NOT IN ('NULL', 'OBJECT'))",
-            f"list_distinct(flatten(list(DISTINCT json_keys(v{number})) FILTER (WHERE t{number} = 'OBJECT')))",
         ]
     for base in bases:
         paths = [path for child_base, path in children if child_base == base]
@@ -165,7 +213,7 @@ def _aggregate(con, relation: str, bases: dict[str, str], children: list[tuple[s
         )
         GROUP BY ALL
     """).fetchall()
-    width = 4 if detailed else 7
+    width = 3 if detailed else 6
     stats = {}
     for table_name, keep_event, keep_tracks, *columns in rows:
         for number, child in enumerate(children):
@@ -176,7 +224,7 @@ def _aggregate(con, relation: str, bases: dict[str, str], children: list[tuple[s
                 total, strings, nulls, objects = chunk[:4]
                 counts = ({"VARCHAR": strings, "NULL": nulls, "OBJECT": objects}
                           if total == strings + nulls + objects else None)
-            stats[(table_name, keep_event, keep_tracks, child)] = (counts, *chunk[-3:])
+            stats[(table_name, keep_event, keep_tracks, child)] = (counts, *chunk[-2:])
     return stats
 
 

@@ -54,6 +54,8 @@ STAGE_COLUMNS = (
     + ", ".join(f"{flag} BOOLEAN" for flag in FLAG_COLUMNS)
 )
 
+_IS_BATCH = "(s.type IS NULL AND kwh_kind(s.batch) = 'array')"
+
 # Above this many bytes of parsed fields, a record from a records source may be over the
 # 32 KB limit; it goes through the Python path, which measures the raw line.
 _SIZE_SUSPECT_BYTES = MAX_EVENT_BYTES - 2048
@@ -102,8 +104,7 @@ def lines_source(inner: str) -> str:
     ``inner`` yields ``file_id, line, phys_line, pos, item, raw, batch_context, batch_sent_at``.
     """
     return f"""
-        SELECT *, CASE WHEN raw IS NOT NULL AND strlen(raw) <= {MAX_EVENT_BYTES}
-                       THEN TRY(json_transform(raw, '{TRANSFORM_SPEC}')) END AS s
+        SELECT *, CASE WHEN raw IS NOT NULL THEN TRY(json_transform(raw, '{TRANSFORM_SPEC}')) END AS s
         FROM ({inner})
     """
 
@@ -113,13 +114,14 @@ def _raw_checks(from_lines: bool) -> dict[str, str]:
     if from_lines:
         return {
             "blank": "raw IS NULL OR raw = '' OR regexp_full_match(raw, '\\s*')",
-            "too_big": f"strlen(raw) > {MAX_EVENT_BYTES}",
+            "too_big": f"strlen(raw) > {MAX_EVENT_BYTES} AND NOT {_IS_BATCH}",
             "size": "strlen(raw)",
             "repair": ("(s IS NULL OR NOT starts_with(raw, '{') AND NOT regexp_matches(raw, '^\\s*[{]') "
                        "OR contains(raw, '\\u0000'))"),
             "message_id_case": "contains(raw, '\"messageid\"')",
         }
-    parts = [f"coalesce(strlen(s.{field}), 0)" for field in ("properties", "context", "batch", "event")]
+    # A batch body's size is not an event's: its items are measured when they are expanded.
+    parts = [f"coalesce(strlen(s.{field}), 0)" for field in ("properties", "context", "event")]
     nul = " OR ".join(f"contains(s.{field}, '\\u0000')" for field in ENVELOPE_FIELDS)
     return {
         "blank": "false",

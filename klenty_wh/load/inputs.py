@@ -137,13 +137,25 @@ def _json_format(head: bytes) -> Format:
     stripped = head.lstrip()
     if stripped.startswith(b"["):
         return Format.JSON_ARRAY
-    if stripped.startswith(b"{"):
-        first_line = stripped.split(b"\n", 1)[0]
-        try:
-            json.loads(first_line)
-        except ValueError:
-            return Format.JSON_DOCUMENT
-    return Format.NDJSON
+    if not stripped.startswith(b"{"):
+        return Format.NDJSON
+    lines = [line.strip() for line in stripped.split(b"\n")[:8]]
+    if _is_json_line(lines[0]):
+        return Format.NDJSON
+    # A broken first line in an NDJSON file: the lines after it are whole objects.
+    if any(line.startswith(b"{") and _is_json_line(line) for line in lines[1:-1]):
+        return Format.NDJSON
+    return Format.JSON_DOCUMENT
+
+
+def _is_json_line(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except RecursionError:
+        return True  # deeper than Python parses, but a complete value on one line
+    except ValueError:
+        return False
+    return True
 
 
 def copy_to_temp(source: Path, spool_dir: Path, name: str) -> Path:

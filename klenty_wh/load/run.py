@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from klenty_wh.errors import InputError, UsageError, WarehouseError
-from klenty_wh.load.columns import MAX_TABLE_COLUMNS, TableColumns, plan_columns
+from klenty_wh.load.columns import MAX_TABLE_COLUMNS, Drop, TableColumns, plan_columns
 from klenty_wh.load.discover import discover_leaves
 from klenty_wh.load.envelope import FLAG_COLUMNS, STAGE_COLUMNS, create_macros, lines_source, stage_select
 from klenty_wh.load.inputs import Format, InputFile, discover_inputs
@@ -194,9 +194,10 @@ class _LoadJob:
             self.sink.rollback()
             if isinstance(exc, (UsageError, InputError, WarehouseError)):
                 raise
+            reason = driver_message(exc)
             raise WarehouseError(
                 f"load into {self.options.schema} on {self.warehouse.display} failed and was rolled back, "
-                f"nothing was written: {driver_message(exc)}."
+                f"nothing was written: {reason}.{_hint(reason)}"
             ) from exc
         return self.report
 
@@ -505,6 +506,10 @@ class _LoadJob:
             if table != "tracks":
                 leaves += list(properties.leaves.get(table, {}).values())
             decision = plan_columns(table, standard, documented, existing, leaves, self.options.profile, limit)
+            for base in (contexts, properties) if table != "tracks" else (contexts,):
+                for path, rows in base.overflow.get(table, []):
+                    decision.drops.append(Drop(table, ".".join(("properties" if base is properties else "context",)
+                                                               + path), "table would exceed 1600 columns", rows))
             decisions[table] = decision
             self._record_column_findings(decision, event is not None or table == "tracks", table in tables)
         return decisions
@@ -718,6 +723,18 @@ class _LoadJob:
         for label, value in zip(labels.values(), values):
             if value:
                 self.report.adjustments[label] += value
+
+
+def _hint(reason: str) -> str:
+    """Return what to do about a failed load, for the failures users can fix themselves."""
+    lowered = reason.lower()
+    if "no space left" in lowered or "disk full" in lowered:
+        return " Free space on that disk (DuckDB also spills to a temporary folder), then load again."
+    if "read-only" in lowered or "read only" in lowered or "permission denied" in lowered:
+        return " The target is read-only for this account; load into a writable warehouse."
+    if "terminat" in lowered or "closed the connection" in lowered or "connection" in lowered:
+        return " The connection to the warehouse was lost; load again once it is reachable."
+    return ""
 
 
 def _reason_kind(reason: str) -> str:

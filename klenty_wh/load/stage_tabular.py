@@ -141,5 +141,10 @@ def _csv_rejects(con, file_id: int, source: InputFile) -> list[EarlyReject]:
         return []
     con.execute("DROP TABLE IF EXISTS kwh_csv_errors")
     con.execute("DROP TABLE IF EXISTS kwh_csv_scans")
-    return [EarlyReject(file_id, line, offset, f"malformed CSV row: {message}", raw or "")
-            for line, offset, message, raw in rows]
+    # One row may have several errors (one per extra column); keep one reject per row.
+    by_line: dict[int, EarlyReject] = {}
+    for line, offset, message, raw in rows:
+        if line in by_line:
+            continue
+        by_line[line] = EarlyReject(file_id, line, offset, f"malformed CSV row: {message}", raw or "")
+    return list(by_line.values())
