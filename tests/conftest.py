@@ -53,6 +53,7 @@ def _drop_pg_schema(schema: str) -> None:
     engine = sa.create_engine(PG_URL)
     with engine.begin() as connection:
         connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}_models" CASCADE'))
         connection.execute(sa.text(
             "DO $$ BEGIN IF to_regclass('klenty_wh.rejected_records') IS NOT NULL THEN "
             f"DELETE FROM klenty_wh.rejected_records WHERE target_schema = '{schema}'; END IF; END $$"

@@ -17,6 +17,7 @@ from typing import Any
 from klenty_wh.errors import UsageError
 from klenty_wh.models.rates_sql import COUNTS, RATES
 from klenty_wh.plan.model import Plan
+from klenty_wh.redact import mask_email, mask_emails_in_text
 from klenty_wh.report import charts
 from klenty_wh.report.check_section import CheckSummary, load_check_results, render_check_section
 from klenty_wh.report.outreach_data import OutreachData, read_outreach
@@ -53,8 +54,11 @@ class ReportResult:
 
 
 def write_report(warehouse: Warehouse, plan: Plan, schema: str, out: Path,
-                 checks: Path | None = None) -> ReportResult:
+                 checks: Path | None = None, show_values: bool = False) -> ReportResult:
     """Read the numbers of ``schema``, render the report and write it to ``out``.
+
+    Sender addresses and any email address in a subject line are masked
+    (``m***@example.com``) unless ``show_values``.
 
     Raises:
         UsageError: the ``checks`` file is unreadable or not check JSON, or ``out`` cannot be written.
@@ -62,7 +66,7 @@ def write_report(warehouse: Warehouse, plan: Plan, schema: str, out: Path,
     """
     summary = load_check_results(checks, plan) if checks is not None else None
     data = read_outreach(warehouse, plan, schema)
-    page = render_report(data, summary, warehouse.display, datetime.now(timezone.utc))
+    page = render_report(data, summary, warehouse.display, datetime.now(timezone.utc), show_values)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(page, encoding="utf-8")
@@ -73,7 +77,7 @@ def write_report(warehouse: Warehouse, plan: Plan, schema: str, out: Path,
 
 
 def render_report(data: OutreachData, checks: CheckSummary | None, warehouse: str,
-                  generated_at: datetime) -> str:
+                  generated_at: datetime, show_values: bool = False) -> str:
     """Return the report page as HTML text."""
     window = (f"emails sent {data.first_day.isoformat()} to {data.last_day.isoformat()} (UTC)"
               if data.first_day and data.last_day else "no sent emails yet")
@@ -97,8 +101,8 @@ def render_report(data: OutreachData, checks: CheckSummary | None, warehouse: st
                                    [row["sent"] for row in data.daily]),
                "Emails sent per day", "volume-chart"),
         "</section>",
-        _league_table(data.senders),
-        _subject_table(data),
+        _league_table(data.senders, show_values),
+        _subject_table(data, show_values),
     ]
     if checks is not None:
         sections.append(render_check_section(checks))
@@ -130,13 +134,14 @@ def _tiles(funnel: dict[str, Any]) -> str:
     ) + "</div>"
 
 
-def _league_table(senders: list[dict[str, Any]]) -> str:
+def _league_table(senders: list[dict[str, Any]], show_values: bool) -> str:
     header = ("<tr><th class=\"num\">#</th><th>sender</th><th class=\"num\">sent</th>"
               "<th class=\"num\">delivered</th><th class=\"num\">opened</th><th class=\"num\">replied</th>"
               + "".join(f"<th class=\"num\">{escape(name.replace('_', ' '))}</th>" for name in _RATE_COLUMNS)
               + "</tr>")
     rows = [
-        f"<tr><td class=\"num\">{rank}</td><td>{escape(row['sender'] or '(no sender)')}</td>"
+        f"<tr><td class=\"num\">{rank}</td>"
+        f"<td>{escape(_shown(row['sender'], show_values, email=True) or '(no sender)')}</td>"
         + "".join(f"<td class=\"num\">{row[name]:,}</td>" for name in ("sent", "delivered", "opened", "replied"))
         + "".join(f"<td class=\"num\">{_percent(row[name])}</td>" for name in _RATE_COLUMNS)
         + "</tr>"
@@ -147,9 +152,17 @@ def _league_table(senders: list[dict[str, Any]]) -> str:
             f"<table><thead>{header}</thead><tbody>{''.join(rows)}</tbody></table></section>")
 
 
-def _subject_table(data: OutreachData) -> str:
+def _shown(value: str | None, show_values: bool, email: bool = False) -> str | None:
+    """Return ``value`` as the page may show it: email addresses masked unless ``show_values``."""
+    if value is None or show_values:
+        return value
+    return mask_email(value) if email else mask_emails_in_text(value)
+
+
+def _subject_table(data: OutreachData, show_values: bool) -> str:
     rows = [
-        f"<tr><td>{escape(row['subject'] or '(no subject)')}</td><td class=\"num\">{row['sent']:,}</td>"
+        f"<tr><td>{escape(_shown(row['subject'], show_values) or '(no subject)')}</td>"
+        f"<td class=\"num\">{row['sent']:,}</td>"
         + "".join(f"<td class=\"num\">{_percent(row[name])}</td>" for name in ("open_rate", "click_rate", "reply_rate"))
         + "</tr>"
         for row in data.subjects

@@ -127,18 +127,21 @@ def loaded_duckdb(tmp_path: Path) -> str:
     return url
 
 
-def test_csv_output_prints_values_unmasked(loaded_duckdb: str):
+def test_csv_output_masks_email_addresses(loaded_duckdb: str):
     query = ("SELECT user_id, email_id, received_at FROM klenty_prod.email_sent "
              "WHERE user_id IS NOT NULL ORDER BY received_at LIMIT 3")
-    result = run_cli("sql", query, "--url", loaded_duckdb, "--format", "csv")
+    masked = run_cli("sql", query, "--url", loaded_duckdb, "--format", "csv")
+    shown = run_cli("sql", query, "--url", loaded_duckdb, "--format", "csv", "--show-values")
 
-    assert result.code == 0, result.err
-    records = list(csv.DictReader(io.StringIO(result.out)))
+    assert masked.code == 0 and shown.code == 0, masked.err + shown.err
     expected = rows(loaded_duckdb, query)
-    assert [r["user_id"] for r in records] == [r["user_id"] for r in expected]
-    assert "***" not in result.out
-    assert "@" in records[0]["user_id"]
-    assert "3 rows" in result.err
+    masked_records = list(csv.DictReader(io.StringIO(masked.out)))
+    shown_records = list(csv.DictReader(io.StringIO(shown.out)))
+    assert [r["user_id"] for r in shown_records] == [r["user_id"] for r in expected]
+    assert [r["user_id"] for r in masked_records] == [
+        r["user_id"][0] + "***@" + r["user_id"].split("@")[1] for r in expected]
+    assert [r["email_id"] for r in masked_records] == [r["email_id"] for r in expected]
+    assert "3 rows" in masked.err
 
 
 def test_json_output_is_parseable(loaded_duckdb: str):

@@ -40,7 +40,16 @@ def test_report_sections_and_numbers(outreach_duckdb: str, tmp_path: Path):
     assert "<b>44.4%</b><span>open rate</span>" in page
     assert "<b>10.0%</b><span>bounce rate</span>" in page
     assert "opened / delivered." in page
-    # A has the higher reply rate (1 of 4 delivered against 0 of 5), so A ranks first.
+    # Senders are masked by default; A has the higher reply rate (1 of 4 delivered against
+    # 0 of 5), so A ranks first.
+    assert A not in page and B not in page
+    assert page.index("a***@example.com") < page.index("b***@example.com")
+
+
+def test_report_shows_senders_with_show_values(outreach_duckdb: str, tmp_path: Path):
+    out = tmp_path / "report.html"
+    assert run_cli("report", "--url", outreach_duckdb, "--out", str(out), "--show-values").code == 0
+    page = out.read_text(encoding="utf-8")
     assert page.index(A) < page.index(B)
 
 

@@ -15,8 +15,8 @@ EPILOG = (
     "klenty-wh report --schema klenty_prod --out report.html --checks checks.json\n\n"
     "The page shows the outreach funnel, open, click, reply, bounce and unsubscribe rates by "
     "week of sending, emails sent per day, a sender league table, the top subject lines and, "
-    "with --checks, the latest check results with email addresses masked (sender addresses "
-    "in the league table are shown as they are). It has no scripts "
+    "with --checks, the latest check results. Email addresses (senders, and any in subject lines "
+    "or check results) are masked as m***@example.com unless --show-values. It has no scripts "
     "and fetches nothing: charts are inline SVG images, so the file opens offline and can be "
     "mailed as it is. The warehouse is opened read-only; `klenty-wh models` need not have run."
 )
@@ -37,6 +37,8 @@ def report_command(
     schema: SchemaOption = None,
     source_nickname: NicknameOption = None,
     plan_path: PlanOption = None,
+    show_values: Annotated[bool, typer.Option("--show-values", help="Show sender email addresses "
+                                              "unmasked.")] = False,
 ) -> None:
     """Write an HTML report of the outreach funnel, rates over time and senders."""
     from klenty_wh.plan import load_plan
@@ -47,7 +49,7 @@ def report_command(
     schema_name = resolve_schema(schema, source_nickname, plan.source.default_schema)
     warehouse = open_warehouse(url, read_only=True)
     try:
-        result = write_report(warehouse, plan, schema_name, out, checks)
+        result = write_report(warehouse, plan, schema_name, out, checks, show_values=show_values)
     finally:
         warehouse.dispose()
 

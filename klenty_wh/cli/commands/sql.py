@@ -17,7 +17,8 @@ EPILOG = (
     "statements that write (INSERT, UPDATE, DELETE, DROP, CREATE, ALTER, COPY, ATTACH, ...) or "
     "several statements are rejected with exit code 2 and nothing changes. DuckDB files are "
     "opened read-only with file access off; on PostgreSQL the query runs in a READ ONLY "
-    "transaction. Values, email addresses included, are printed as they are."
+    "transaction. Email addresses in the values are masked as m***@example.com unless "
+    "--show-values."
 )
 _DEFAULT_TABLE_ROWS = 1000
 
@@ -37,6 +38,7 @@ def sql_command(
     max_rows: Annotated[Optional[int], typer.Option(
         "--max-rows", help=f"Print at most this many rows. Default: {_DEFAULT_TABLE_ROWS} for "
                            "table, every row for csv and json.")] = None,
+    show_values: Annotated[bool, typer.Option("--show-values", help="Print email addresses unmasked.")] = False,
 ) -> None:
     """Run one read-only SQL query on the warehouse and print the rows."""
     from klenty_wh.errors import UsageError
@@ -63,6 +65,11 @@ def sql_command(
     if not result.columns:
         note("The statement returned no result set.")
         return
+    if not show_values:
+        from klenty_wh.redact import mask_emails_in_text
+
+        result.rows = [tuple(mask_emails_in_text(value) if isinstance(value, str) else value for value in row)
+                       for row in result.rows]
     if chosen == "csv":
         print_raw(to_csv(result))
     elif chosen == "json":
