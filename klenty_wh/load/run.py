@@ -127,7 +127,7 @@ def _validate(warehouse: Warehouse, options: LoadOptions) -> None:
 
 
 class _LoadJob:
-    """One run of :func:`load_files`; holds the connections and the report under construction."""
+    """One run of :func:`load_files`: the connections and the report under construction."""
 
     def __init__(self, warehouse: Warehouse, plan: Plan, options: LoadOptions, inputs: list[InputFile],
                  spool_dir: Path, notify: ProgressCallback) -> None:
@@ -404,6 +404,7 @@ class _LoadJob:
 
     def _write_all(self) -> None:
         schema = self.options.schema
+        self.sink.lock_schema(schema)
         self.notify("preparing tables", len(self.inputs) + 1, self._total_steps)
         existing = self.sink.schema_columns(schema)
         statements, init_result = init_statements(self.plan, schema, self.options.profile,
@@ -732,6 +733,10 @@ def _hint(reason: str) -> str:
         return " Free space on that disk (DuckDB also spills to a temporary folder), then load again."
     if "read-only" in lowered or "read only" in lowered or "permission denied" in lowered:
         return " The target is read-only for this account; load into a writable warehouse."
+    if "row is too big" in lowered:
+        return (" PostgreSQL keeps the fixed-size values of a row (numbers, booleans, timestamps) in one"
+                " 8 KB page, and these events carry too many of them; load them into DuckDB, or remove"
+                " the extra properties from the export.")
     if "terminat" in lowered or "closed the connection" in lowered or "connection" in lowered:
         return " The connection to the warehouse was lost; load again once it is reachable."
     return ""

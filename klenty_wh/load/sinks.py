@@ -33,7 +33,7 @@ class Sink:
 
     def __init__(self, staging) -> None:
         self.staging = staging
-        """The DuckDB connection that holds the staging tables."""
+        """The DuckDB connection with the staging tables."""
 
     def begin(self) -> None:
         raise NotImplementedError
@@ -43,6 +43,9 @@ class Sink:
 
     def rollback(self) -> None:
         raise NotImplementedError
+
+    def lock_schema(self, schema: str) -> None:
+        """Keep other loads out of ``schema`` until this one commits (DuckDB's file lock does that)."""
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Run a query on the warehouse and return its rows."""
@@ -75,7 +78,7 @@ class Sink:
 
 
 class DuckDBSink(Sink):
-    """Loads into the DuckDB file whose connection also holds the staging tables."""
+    """Loads into the DuckDB file whose connection also has the staging tables."""
 
     dialect_name = "duckdb"
 
@@ -129,6 +132,15 @@ class PostgresSink(Sink):
 
     def begin(self) -> None:
         self.connection.autocommit = False
+
+    def lock_schema(self, schema: str) -> None:
+        """Serialise loads into ``schema``: a second load waits until the first commits.
+
+        Without it, two loads could both find an id missing and both insert it. The lock is
+        a transaction-level advisory lock, released at commit or rollback.
+        """
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"klenty-wh load {schema}",))
 
     def commit(self) -> None:
         self.connection.commit()

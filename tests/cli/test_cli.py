@@ -25,7 +25,7 @@ def test_help_does_not_import_heavy_libraries():
 
 
 def test_every_command_has_help_with_example():
-    for command in ("plan", "init", "ddl", "sample", "load", "suites", "check"):
+    for command in ("plan", "init", "ddl", "sample", "load", "suites", "check", "models", "sql", "report"):
         result = run_cli(command, "--help")
         assert result.code == 0, command
         assert "Example:" in result.out, command

@@ -45,6 +45,7 @@ def test_bad_input_outcome(name, engine, tmp_path, large_inputs):
         check_report(expected, report)
         check_rejects(expected, url, schema)
         check_values(expected, url, schema)
+        check_widths(expected, url, schema)
     finally:
         if engine == "postgresql":
             from tests.conftest import _drop_pg_schema
@@ -76,6 +77,13 @@ def check_rejects(expected: dict, url: str, schema: str) -> None:
         assert row["reason"].startswith(reason), (row, reason)
 
 
+def check_widths(expected: dict, url: str, schema: str) -> None:
+    for table, width in expected.get("columns_max", {}).items():
+        found = rows(url, "SELECT count(*) AS n FROM information_schema.columns "
+                          f"WHERE table_schema = '{schema}' AND table_name = '{table}'")
+        assert found[0]["n"] == width, table
+
+
 def check_values(expected: dict, url: str, schema: str) -> None:
     for table, by_id in expected.get("values", {}).items():
         found = {row["id"]: row for row in rows(url, f'SELECT * FROM "{schema}"."{table}"')}
@@ -85,3 +93,25 @@ def check_values(expected: dict, url: str, schema: str) -> None:
                 if isinstance(got, datetime):
                     got = got.isoformat(sep=" ", timespec="microseconds" if got.microsecond else "seconds")
                 assert got == value, (record_id, column)
+
+
+def test_wide_events_postgres_fail_cleanly(large_inputs):
+    """A thousand numeric properties per row exceed PostgreSQL's 8 KB row: the load fails cleanly."""
+    from klenty_wh.errors import WarehouseError
+
+    require_postgres()
+    schema = "kwh_bad_wide"
+    try:
+        with pytest.raises(WarehouseError) as failure:
+            load(PG_URL, [large_inputs / "wide-properties.ndjson"], schema)
+        message = str(failure.value)
+        assert "row is too big" in message
+        assert "nothing was written" in message
+        assert "load them into DuckDB" in message
+        tables = rows(PG_URL, "SELECT count(*) AS n FROM information_schema.tables "
+                              f"WHERE table_schema = '{schema}'")
+        assert tables[0]["n"] == 0
+    finally:
+        from tests.conftest import _drop_pg_schema
+
+        _drop_pg_schema(schema)

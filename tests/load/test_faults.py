@@ -43,7 +43,8 @@ def test_concurrent_loads_wait_and_never_interleave(tmp_path, sample):
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
     first, second = cli("load", str(sample), url=url), cli("load", str(sample), url=url)
     outputs = [process.communicate(timeout=120) for process in (first, second)]
-    assert first.returncode == 0 and second.returncode == 0, outputs
+    assert first.returncode == 0, outputs
+    assert second.returncode == 0, outputs
     assert any("waiting up to" in err for _, err in outputs)
     reference = tmp_path / "reference.duckdb"
     load(f"duckdb:///{reference}", [sample])
@@ -91,7 +92,8 @@ def test_dropped_postgres_connection_rolls_back_and_hides_password(pg_schema, sa
     monitor.dispose()
     assert terminated, "the load finished before its transaction could be interrupted"
     assert process.returncode == 3, err
-    assert "127.0.0.1" in err and "rolled back" in err
+    assert "127.0.0.1" in err
+    assert "rolled back" in err
     assert PASSWORD not in out + err
     assert track_count(PG_URL, pg_schema) == before
 
@@ -141,3 +143,16 @@ def test_full_disk_gives_clear_error_and_keeps_data(small_filesystem, sample):
     assert "space" in result.err.lower()
     assert "Traceback" not in result.err
     assert track_count(url) == 2
+
+
+def test_concurrent_postgres_loads_never_duplicate_rows(pg_schema, sample):
+    load(PG_URL, [CASES / "C01.ndjson"], pg_schema)
+    first = cli("load", str(sample), "--schema", pg_schema, url=PG_URL)
+    second = cli("load", str(sample), "--schema", pg_schema, url=PG_URL)
+    outputs = [process.communicate(timeout=180) for process in (first, second)]
+    assert first.returncode == 0, outputs
+    assert second.returncode == 0, outputs
+    for table in ("tracks", "email_sent", "email_opened"):
+        found = rows(PG_URL, f'SELECT count(*) AS n, count(DISTINCT id) AS ids FROM "{pg_schema}"."{table}"')[0]
+        assert found["n"] == found["ids"], table
+    assert sum("Nothing changed" in out for out, _ in outputs) == 1
