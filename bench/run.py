@@ -29,6 +29,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,16 +46,19 @@ def klenty(*args: str) -> list[str]:
     return [sys.executable, "-m", "klenty_wh", *args]
 
 
-def run_timed(command: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[float, int]:
-    """Run ``command``; return (wall seconds, peak resident memory in MiB)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code not in allowed:
-        raise SystemExit(f"{' '.join(command)} exited {code}: {process.stderr.read().decode()[-2000:]}")
-    return seconds, usage.ru_maxrss // 1024
+def run_timed(command: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[float, int, str]:
+    """Run ``command``; return (wall seconds, peak resident memory in MiB, stdout)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        code = os.waitstatus_to_exitcode(status)
+        if code not in allowed:
+            raise SystemExit(f"{' '.join(command)} exited {code}: {err.read().decode()[-2000:]}")
+        return seconds, usage.ru_maxrss // 1024, out.read().decode()
 
 
 def floor_read_json(sample: Path, work: Path) -> float:
@@ -130,15 +134,23 @@ def measure(events: int, work: Path) -> dict:
     database = work / f"warehouse-{events}.duckdb"
     database.unlink(missing_ok=True)
     url = f"duckdb:///{database}"
-    init_seconds, _ = run_timed(klenty("init", "--url", url))
-    load_seconds, load_mib = run_timed(klenty("load", str(sample), "--url", url))
-    check_seconds, check_mib = run_timed(klenty("check", "--url", url))
+    init_seconds, _, _ = run_timed(klenty("init", "--url", url))
+    load_seconds, load_mib, load_json = run_timed(klenty("load", str(sample), "--url", url, "--format", "json"))
+    check_seconds, check_mib, _ = run_timed(klenty("check", "--url", url))
     scan_seconds = single_scan_sql(database)
     return {"events": events, "file_mib": round(sample.stat().st_size / 2**20, 1),
             "floor_read_json_s": round(floor, 2), "init_s": round(init_seconds, 2),
             "load_s": round(load_seconds, 2), "load_vs_floor": round(load_seconds / floor, 2),
             "load_peak_mib": load_mib, "check_s": round(check_seconds, 2), "check_peak_mib": check_mib,
-            "single_scan_s": round(scan_seconds, 2)}
+            "single_scan_s": round(scan_seconds, 2),
+            "load_steps_s": load_steps(load_json)}
+
+
+def load_steps(report_json: str) -> dict[str, float]:
+    """Return the seconds per load step, with the one input file named "the sample file"."""
+    steps = json.loads(report_json)["step_seconds"]
+    return {("reading the sample file" if step.startswith("reading ") else step): round(seconds, 2)
+            for step, seconds in steps.items()}
 
 
 def startup(work: Path) -> float:
@@ -183,6 +195,13 @@ def print_markdown(results: dict) -> None:
               f"{row['load_vs_floor']} | {row['load_peak_mib']} MiB | {row['check_s']} s | "
               f"{row['single_scan_s']} s | {row['check_s'] / budget:.2f} |")
     print(f"\nStart-up cost of `klenty-wh check` (1,000 events, best of 3): {start} s")
+    sizes = results["sizes"]
+    print("\nWhere the load time goes (seconds per step, from `klenty-wh load --format json`):\n")
+    print("| step | " + " | ".join(f"{row['events']:,}" for row in sizes) + " |")
+    print("|---|" + "---|" * len(sizes))
+    for step in sizes[0]["load_steps_s"]:
+        cells = " | ".join(str(row["load_steps_s"].get(step, "")) for row in sizes)
+        print(f"| {step} | {cells} |")
 
 
 if __name__ == "__main__":

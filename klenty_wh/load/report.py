@@ -52,6 +52,8 @@ class LoadReport:
     added_columns: list[str] = field(default_factory=list)
     rejects_stored: int = 0
     seconds: float = 0.0
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    """Wall seconds per step of the load (reading each file, staging, each table, commit)."""
 
     @property
     def read(self) -> int:
@@ -118,6 +120,7 @@ class LoadReport:
                 for f in self.files
             ],
             "seconds": round(self.seconds, 3),
+            "step_seconds": {step: round(seconds, 3) for step, seconds in self.step_seconds.items()},
         }
 
 

@@ -136,7 +136,9 @@ class _LoadJob:
         self.options = options
         self.inputs = inputs
         self.spool_dir = spool_dir
-        self.notify = notify
+        self._progress = notify
+        self._step: str | None = None
+        self._step_started = time.monotonic()
         self.load_id = uuid.uuid4().hex[:16]
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         self.load_time = f"TIMESTAMP '{now.isoformat(sep=' ')}'"
@@ -190,6 +192,7 @@ class _LoadJob:
             self._write_all()
             self.notify("committing", self._total_steps, self._total_steps)
             self.sink.commit()
+            self._end_step()
         except Exception as exc:
             self.sink.rollback()
             if isinstance(exc, (UsageError, InputError, WarehouseError)):
@@ -200,6 +203,18 @@ class _LoadJob:
                 f"nothing was written: {reason}.{_hint(reason)}"
             ) from exc
         return self.report
+
+    def notify(self, step: str, done: int, total: int) -> None:
+        """Start ``step``: time the step before it and tell the progress callback."""
+        self._end_step()
+        self._step = step
+        self._progress(step, done, total)
+
+    def _end_step(self) -> None:
+        now = time.monotonic()
+        if self._step is not None:
+            self.report.step_seconds[self._step] = now - self._step_started
+        self._step, self._step_started = None, now
 
     def _stage_all(self) -> None:
         create_macros(self.con)
@@ -416,6 +431,7 @@ class _LoadJob:
         self._ensure_rejects_table()
         tables = self.sink.schema_columns(schema) or {}
 
+        self.notify("finding duplicates", len(self.inputs) + 1, self._total_steps)
         self._dedupe(tables)
         self.notify("scanning properties", len(self.inputs) + 2, self._total_steps)
         decisions = self._decide_columns(tables)
@@ -426,6 +442,7 @@ class _LoadJob:
             self.notify(f"writing {table}", len(self.inputs) + 3, self._total_steps)
             self._write_table(table, columns)
         self.con.execute("SET preserve_insertion_order = true")
+        self.notify("storing rejected records", len(self.inputs) + 3, self._total_steps)
         self._write_rejects()
         self._count_outcomes()
 

@@ -71,7 +71,18 @@ def test_json_report_has_documented_keys(duckdb_url):
     assert {"read", "loaded", "duplicates", "skipped", "rejected", "warnings"} <= set(report)
     assert report["loaded"] == {"tracks": 5, "email_sent": 1, "email_opened": 1, "link_clicked": 1,
                                 "email_replied": 1, "email_unsubscribed": 1}
-    assert report["rejected"] == 3 and report["read"] == 8
+    assert report["rejected"] == 3
+    assert report["read"] == 8
+
+
+def test_json_report_times_each_step(duckdb_url):
+    report = json.loads(run_cli("load", str(CASES / "C15.ndjson"), "--url", duckdb_url, "--format", "json").out)
+    steps = report["step_seconds"]
+    assert list(steps)[0] == f"reading {CASES / 'C15.ndjson'}"
+    assert list(steps)[-1] == "committing"
+    assert "writing email_sent" in steps
+    assert all(seconds >= 0 for seconds in steps.values())
+    assert sum(steps.values()) <= report["seconds"] + 0.01
 
 
 def test_duckdb_and_postgres_hold_the_same_rows(tmp_path, pg_schema, sample_20k):
@@ -177,7 +188,8 @@ def test_event_outside_plan_is_drift(tmp_path, duckdb_url):
     types = {row["column_name"]: row["data_type"] for row in rows(
         duckdb_url, "SELECT column_name, data_type FROM information_schema.columns "
                     "WHERE table_schema = 'klenty_prod' AND table_name = 'meeting_booked'")}
-    assert types["meeting_at"].startswith("TIMESTAMP") and types["duration_minutes"] == "BIGINT"
+    assert types["meeting_at"].startswith("TIMESTAMP")
+    assert types["duration_minutes"] == "BIGINT"
 
 
 def test_rejected_records_stay_outside_segment_schema(duckdb_url):

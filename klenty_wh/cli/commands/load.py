@@ -58,7 +58,7 @@ def load_command(
                                               "e.g. 1GB; larger loads spill to a temporary folder.")] = "1GB",
     lock_timeout: LockTimeoutOption = 60.0,
     output_format: Annotated[str, typer.Option("--format", help="Report format: text or json.")] = "text",
-    details: Annotated[bool, typer.Option("--details", help="List every column-level adjustment.")] = False,
+    details: Annotated[bool, typer.Option("--details", help="List every column-level adjustment and the time of each step.")] = False,
 ) -> None:
     """Load Segment exports into the Klenty tables, as Segment's warehouse loader would."""
     from klenty_wh.errors import UsageError
@@ -165,3 +165,6 @@ def _print_report(report, details: bool) -> None:
     if not report.changed:
         out.print("Nothing changed: every record was already loaded.", markup=False)
     note(f"load {report.load_id} took {report.seconds:.1f} s")
+    if details:
+        for step, seconds in report.step_seconds.items():
+            note(f"  {seconds:6.2f} s  {step}")
