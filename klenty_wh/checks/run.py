@@ -63,9 +63,12 @@ def run_checks(warehouse: Warehouse, plan: Plan, options: CheckOptions) -> Check
     """Run every check on ``options.schema`` and return the report.
 
     Raises:
-        UsageError: unknown engine, or unreadable suites.
+        UsageError: invalid schema name, unknown engine, or unreadable suites.
         WarehouseError: the schema does not exist, or the warehouse fails a query.
     """
+    from klenty_wh.tables.init import validate_schema_name
+
+    validate_schema_name(options.schema, warehouse.dialect)
     if options.engine not in ENGINES:
         raise UsageError(f"unknown --engine {options.engine!r}: choose {', '.join(ENGINES)}.")
     started = time.monotonic()

@@ -98,6 +98,19 @@ def cross_table_checks(run_query: Callable[[str], list[tuple]], plan: Plan, sche
     return results
 
 
+def format_duration(span: timedelta) -> str:
+    """Return ``span`` in its two largest units, e.g. "955 d 3 h", "1 d", "4 h 30 min", "12 s"."""
+    seconds = int(span.total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}")
+    return " ".join(parts[:2]) or "0 s"
+
+
 def freshness_checks(run_query: Callable[[str], list[tuple]], plan: Plan, schema: str,
                      tables: dict[str, list[ColumnInfo]], max_age: timedelta, now: datetime) -> list[CheckResult]:
     """Check that each event's newest ``received_at`` is within ``max_age`` of ``now`` (UTC).
@@ -116,9 +129,9 @@ def freshness_checks(run_query: Callable[[str], list[tuple]], plan: Plan, schema
         results.append(CheckResult(
             table=event.table, column="received_at", expectation="fresh_within_max_age",
             severity="warning" if rare else "error", status=Status.FAILED if stale else Status.PASSED,
-            engine="schema", description=f"newest {event.table} row was received within {max_age}",
+            engine="schema", description=f"newest {event.table} row was received within {format_duration(max_age)}",
             observed_value=newest.isoformat(sep=" ") if newest is not None else None,
-            message=(("no rows yet" if newest is None else f"newest row is {age} old")
+            message=(("no rows yet" if newest is None else f"newest row is {format_duration(age)} old")
                      + (" (rare event: warning only)" if rare and stale else "")) if stale else None,
         ))
     return results

@@ -39,8 +39,24 @@ class _RedactingStream:
         return getattr(self._stream, "encoding", "utf-8")
 
 
+# Width for output that is not a terminal (CI logs, files, pipes), regardless of COLUMNS:
+# wide enough that tables keep file names, ids and queries whole.
+PIPE_WIDTH = 240
+
+
 def _console(stream: IO[str], diagnostic: bool) -> Console:
-    return Console(file=_RedactingStream(stream, diagnostic), soft_wrap=False, highlight=False)
+    target = _RedactingStream(stream, diagnostic)
+    if _is_terminal(stream):
+        return Console(file=target, soft_wrap=False, highlight=False)
+    # Lines are not wrapped at all, so a long message stays one line that grep finds whole.
+    return Console(file=target, soft_wrap=True, highlight=False, width=PIPE_WIDTH)
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 class _Consoles:

@@ -69,9 +69,10 @@ def resolve_schema(schema: str | None, nickname: str | None, default_schema: str
     """Return the schema named by ``--schema`` or derived from ``--source-nickname``.
 
     Raises:
-        UsageError: both options were given, or the nickname yields no name.
+        UsageError: both options were given, the nickname yields no name, or the name
+            breaks the naming rule.
     """
-    from klenty_wh.plan.names import schema_from_nickname
+    from klenty_wh.plan.names import schema_from_nickname, schema_name_problem
 
     if schema is not None and nickname is not None:
         raise UsageError("--schema and --source-nickname name the same thing; pass only one of them.")
@@ -83,4 +84,8 @@ def resolve_schema(schema: str | None, nickname: str | None, default_schema: str
                 f"can be derived from it; pass --schema instead."
             )
         return derived
-    return schema if schema is not None else default_schema
+    name = schema if schema is not None else default_schema
+    if problem := schema_name_problem(name, dialect=None):
+        raise UsageError(f"invalid schema name {name!r}: {problem}. Pass --schema with a name such as "
+                         f"klenty_prod, or --source-nickname to derive one.")
+    return name

@@ -66,10 +66,15 @@ def schema_from_nickname(nickname: str) -> str:
     return text
 
 
-def schema_name_problem(name: str, dialect: str = "duckdb") -> str | None:
-    """Return why ``name`` cannot be a schema name on ``dialect``, or None when it can."""
+def schema_name_problem(name: str, dialect: str | None = "duckdb") -> str | None:
+    """Return why ``name`` cannot be a schema name on ``dialect``, or None when it can.
+
+    With ``dialect`` None, only the naming rule is checked, not a warehouse's length limit.
+    """
     if not _SCHEMA_NAME.match(name):
         return "a schema name must match ^[a-z_][a-z0-9_]*$ (lower-case letters, digits, underscores)"
+    if dialect is None:
+        return None
     limit = IDENTIFIER_LIMITS.get(dialect, 63)
     if len(name) > limit:
         return f"a schema name on {dialect} has at most {limit} characters, this one has {len(name)}"

@@ -61,9 +61,13 @@ def write_report(warehouse: Warehouse, plan: Plan, schema: str, out: Path,
     (``m***@example.com``) unless ``show_values``.
 
     Raises:
-        UsageError: the ``checks`` file is unreadable or not check JSON, or ``out`` cannot be written.
+        UsageError: invalid schema name, the ``checks`` file is unreadable or not check JSON,
+            or ``out`` cannot be written.
         WarehouseError: the schema or a documented table is missing, or a query failed.
     """
+    from klenty_wh.tables.init import validate_schema_name
+
+    validate_schema_name(schema, warehouse.dialect)
     summary = load_check_results(checks, plan) if checks is not None else None
     data = read_outreach(warehouse, plan, schema)
     page = render_report(data, summary, warehouse.display, datetime.now(timezone.utc), show_values)

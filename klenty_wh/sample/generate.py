@@ -51,7 +51,7 @@ _DELAYS = {  # seconds after the event the rule follows: (min, max)
 
 @dataclass
 class SampleSummary:
-    """What ``klenty-wh sample`` wrote."""
+    """Counts of the calls ``klenty-wh sample`` wrote, by event, duplicate and defect."""
 
     path: Path
     events: int
@@ -138,15 +138,29 @@ class SampleGenerator:
             while pending and pending[0][0] < start:
                 received, _, line = heapq.heappop(pending)
                 yield received, line
-            for received, line in self._thread(start):
+            for received, line, tally in self._thread(start):
                 if count >= self.target:
                     break
+                self._count(tally)
                 sequence += 1
                 heapq.heappush(pending, (received, sequence, line))
                 count += 1
         while pending:
             received, _, line = heapq.heappop(pending)
             yield received, line
+
+    def _count(self, tally: tuple[str, ...]) -> None:
+        """Add one written call to the summary: its event, then "duplicate", "anonymous" or a defect."""
+        event, *marks = tally
+        if "duplicate" in marks:
+            self.duplicates += 1
+            return
+        self.summary_counts[event] += 1
+        for mark in marks:
+            if mark == "anonymous":
+                self.anonymous += 1
+            else:
+                self.defects[mark] += 1
 
     def _expected_calls_per_thread(self) -> float:
         def expected(parent: str | None) -> float:
@@ -158,7 +172,7 @@ class SampleGenerator:
 
         return max(1.0, expected(None))
 
-    def _thread(self, sent_at: datetime) -> list[tuple[datetime, str]]:
+    def _thread(self, sent_at: datetime) -> list[tuple[datetime, str, tuple[str, ...]]]:
         rng = self.rng
         self.emails += 1
         sender = rng.choice(self.people.senders)
@@ -172,7 +186,7 @@ class SampleGenerator:
             "subject": rng.choice(_SUBJECTS).format(**fill),
             "link": "https://example.com/" + rng.choice(_LINK_PATHS).format(**fill).lower(),
         }
-        calls: list[tuple[datetime, str]] = []
+        calls: list[tuple[datetime, str, tuple[str, ...]]] = []
         self._emit_tree(None, sent_at, thread, calls)
         return calls
 
@@ -194,9 +208,14 @@ class SampleGenerator:
                 return False
         return True
 
-    def _call(self, event: Event, moment: datetime, thread: dict) -> list[tuple[datetime, str]]:
+    def _call(self, event: Event, moment: datetime, thread: dict) -> list[tuple[datetime, str, tuple[str, ...]]]:
+        """Return the call as (receivedAt, JSON line, tally), and a retried copy for some.
+
+        The tally names the event and marks the call as anonymous, a duplicate or defective;
+        :meth:`calls` counts it only when the call is written.
+        """
         rng = self.rng
-        self.summary_counts[event.name] += 1
+        tally = [event.name]
         original = moment.replace(microsecond=rng.randrange(1000) * 1000)
         sent = original + timedelta(milliseconds=rng.randint(5, 2000))
         received = sent + timedelta(milliseconds=rng.randint(40, 900))
@@ -218,17 +237,18 @@ class SampleGenerator:
         }
         if rng.random() < self.anonymous_share:
             record["anonymousId"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            self.anonymous += 1
+            tally.append("anonymous")
         else:
             record["userId"] = thread["prospect"]
-        line = self._plant_defect(event, record)
-        calls = [(received, line)]
+        line, defect = self._plant_defect(event, record)
+        if defect:
+            tally.append(defect)
+        calls = [(received, line, tuple(tally))]
         if rng.random() < DUPLICATE_SHARE:
             # A retried delivery: same messageId, received later.
-            self.duplicates += 1
             retried = received + timedelta(seconds=rng.randint(1, 600))
             later = dict(record, receivedAt=_iso(retried))
-            calls.append((retried, json.dumps(later, separators=(",", ":"))))
+            calls.append((retried, json.dumps(later, separators=(",", ":")), (event.name, "duplicate")))
         return calls
 
     def _properties(self, event: Event, thread: dict) -> dict:
@@ -252,10 +272,11 @@ class SampleGenerator:
             return _iso(START)
         return f"{prop.column}-{self.rng.randrange(100)}"
 
-    def _plant_defect(self, event: Event, record: dict) -> str:
+    def _plant_defect(self, event: Event, record: dict) -> tuple[str, str | None]:
+        """Return the call's JSON line, with a defect planted in some, and the defect's kind."""
         line = json.dumps(record, separators=(",", ":"))
         if not self.defect_share or self.rng.random() >= self.defect_share:
-            return line
+            return line, None
         required = [prop for prop, presence in event.properties_in(self.plan) if presence is Presence.REQUIRED]
         kinds = ["malformed_line"]
         if required:
@@ -265,10 +286,9 @@ class SampleGenerator:
         if any(prop.format == "url" for prop in required):
             kinds.append("missing_url_property")
         kind = self.rng.choice(kinds)
-        self.defects[kind] += 1
         properties = record["properties"]
         if kind == "malformed_line":
-            return line[: len(line) // 2]
+            return line[: len(line) // 2], kind
         if kind == "missing_url_property":
             properties.pop(next(prop.key for prop in required if prop.format == "url"), None)
         elif kind == "empty_text_property":
@@ -276,7 +296,7 @@ class SampleGenerator:
         else:
             properties.pop(self.rng.choice([prop.key for prop in required if prop.key != "email_id"] or
                                            [required[0].key]), None)
-        return json.dumps(record, separators=(",", ":"))
+        return json.dumps(record, separators=(",", ":")), kind
 
 
 def write_sample(plan: Plan, events: int, seed: int, out: Path, layout: str = "file",

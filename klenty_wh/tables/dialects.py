@@ -70,6 +70,7 @@ def get_dialect(name: str) -> Dialect:
         return factory()
     except ImportError as exc:
         raise UsageError(
-            f"DDL for {name} needs the {extra} extra, which is not installed ({exc.name} is missing): "
-            f"run pip install 'klenty-wh[{extra}]'."
+            f"DDL for {name} needs the {extra} extra, which is not installed (the module {exc.name} "
+            f"is missing): run pip install -e '.[{extra}]' in a clone of klenty-wh, or "
+            f"pip install 'klenty-wh[{extra}]' for an installed package."
         ) from None

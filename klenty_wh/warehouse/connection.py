@@ -169,5 +169,5 @@ def driver_message(exc: BaseException) -> str:
     """Return the first line of a driver error's text, with secrets removed."""
     original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     text = str(original).strip() or type(original).__name__
-    first_line = text.splitlines()[0].strip().rstrip(".")
+    first_line = text.splitlines()[0].strip().rstrip(".!")
     return redact(first_line)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 from klenty_wh.exit_codes import ExitCode
+from tests.conftest import CASES
 from tests.helpers import run_cli
 
 
@@ -46,3 +48,19 @@ def test_invalid_url_is_a_usage_error():
     result = run_cli("init", "--url", "not a url")
     assert result.code == 2
     assert "invalid warehouse URL" in result.err
+
+
+def test_piped_output_keeps_long_values_whole(tmp_path):
+    folder = tmp_path / ("a-long-folder-name-" * 5)
+    folder.mkdir()
+    data = folder / "C15.ndjson"
+    data.write_bytes((CASES / "C15.ndjson").read_bytes())
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    command = [sys.executable, "-m", "klenty_wh", "load", str(data), "--url", url]
+    first = subprocess.run(command, capture_output=True, text=True)
+    assert str(data) in first.stdout
+    load_id = re.search(r"load ([0-9a-f]{16}) took", first.stderr).group(1)
+    assert f"(load_id {load_id})" in first.stdout
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert "Nothing changed" in again.stdout
+    assert "Rows written per table" not in again.stdout

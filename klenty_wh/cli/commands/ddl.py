@@ -13,7 +13,7 @@ from klenty_wh.cli.options import NicknameOption, PlanOption, SchemaOption, reso
 EPILOG = (
     "Example: klenty-wh ddl --schema klenty_prod --dialect snowflake\n\n"
     "Dialects: duckdb, postgresql, snowflake, bigquery, redshift. Snowflake, BigQuery and "
-    "Redshift need the matching extra (pip install 'klenty-wh[warehouses]'). With redshift, "
+    "Redshift need the matching extra (pip install -e '.[warehouses]' in a clone). With redshift, "
     "VARCHAR(512), the uuid column and the _ prefix for reserved words and leading digits apply; "
     "with bigquery, the loaded_at column."
 )

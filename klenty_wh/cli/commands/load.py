@@ -142,7 +142,8 @@ def _print_report(report, details: bool) -> None:
     for name, count in report.loaded_by_table.items():
         replaced = report.replaced_by_table.get(name)
         tables.add_row(name, f"{count:,}" + (f" ({replaced:,} replaced)" if replaced else ""))
-    out.print(tables)
+    if report.loaded_by_table:
+        out.print(tables)
 
     out.print(f"read {report.read:,} = loaded {report.loaded:,} + duplicates {report.duplicates:,} "
               f"+ skipped {report.skipped:,} + rejected {report.rejected:,}", markup=False)
