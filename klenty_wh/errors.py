@@ -1,14 +1,14 @@
 """Exceptions that end a command, each tied to an exit code.
 
 Failures found in the data (a check that fails, a record that is rejected) are results,
-not exceptions; these classes are for the cases where the tool cannot do its work.
+not exceptions. These classes are for the cases where the tool cannot do its work.
 """
 
 from klenty_wh.exit_codes import ExitCode
 
 
 class KlentyWhError(Exception):
-    """Base class: a one-line message that says what failed, on which value, and what to do."""
+    """Base class: a one-line message that states what failed, on which value, and what to do."""
 
     exit_code: ExitCode = ExitCode.RUNTIME
 

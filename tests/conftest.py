@@ -2,8 +2,8 @@
 
 PostgreSQL tests use the server at ``KLENTY_WH_TEST_PG_URL`` (default
 ``postgresql://postgres@127.0.0.1:5432/test``). Outside CI they are skipped, with the reason
-printed, when that server does not answer; in CI (``CI=true``) they fail instead, so a green
-CI run always includes them.
+printed, when that server does not respond. In CI (``CI=true``) they fail instead, so a
+green CI run always includes them.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _postgres_problem() -> str | None:
 
 
 def require_postgres() -> None:
-    """Skip (outside CI) or fail (in CI) when the test PostgreSQL server does not answer."""
+    """Skip (outside CI) or fail (in CI) when the test PostgreSQL server does not respond."""
     problem = _postgres_problem()
     if problem is None:
         return

@@ -1,15 +1,15 @@
 """Evaluate common expectation types in one SQL query per table.
 
-Great Expectations runs about one query per metric; for the expectation types below,
-klenty-wh computes the same counts with one aggregate query per table (plus one GROUP BY
-for each uniqueness check), and follows GX's definitions exactly:
+Great Expectations runs about one query per metric. For the expectation types below,
+klenty-wh computes the same counts with one aggregate query per table, plus one GROUP BY
+for each uniqueness check, and follows GX's definitions exactly:
 
-* ``element_count`` is the table's row count; map expectations ignore NULLs, so their
+* ``element_count`` is the table's row count. Map expectations ignore NULLs, so their
   ``unexpected_percent`` is relative to the non-null rows, and they pass vacuously when
-  the table or the non-null rows are empty;
-* ``expect_column_values_to_not_be_null`` counts NULLs against all rows;
-* ``mostly`` is the share of rows that must pass;
-* ``unexpected_rows_expectation`` passes when its query returns no row; only queries of
+  the table or the non-null rows are empty.
+* ``expect_column_values_to_not_be_null`` counts NULLs against all rows.
+* ``mostly`` is the share of rows that must pass.
+* ``unexpected_rows_expectation`` passes when its query returns no row. Only queries of
   the form ``SELECT * FROM {batch} WHERE <condition>`` are compiled.
 
 Types without a compiled form run through GX (see :mod:`klenty_wh.checks.gx_engine`);
@@ -50,12 +50,14 @@ def _regex_condition(dialect: str, column: str, pattern: str) -> str:
 
 
 def _compile_one(expectation: dict[str, Any], dialect: str) -> _Compiled | None:
+    """Return the compiled form of ``expectation``, or None when only GX can evaluate it."""
     kind = expectation.get("type")
     kwargs = expectation.get("kwargs") or {}
     if kwargs.get("row_condition"):
         return None
     column_name = kwargs.get("column")
     column = ident(column_name) if isinstance(column_name, str) else None
+
     if kind == "expect_column_values_to_not_be_null" and column:
         return _Compiled(expectation, column_name, f"{column} IS NULL", "not_null")
     if kind == "expect_column_values_to_be_unique" and column:
@@ -66,6 +68,7 @@ def _compile_one(expectation: dict[str, Any], dialect: str) -> _Compiled | None:
             return None
         listed = ", ".join(literal(value) for value in values)
         return _Compiled(expectation, column_name, f"{column} IS NOT NULL AND {column} NOT IN ({listed})", "map")
+
     if kind == "expect_column_value_lengths_to_be_between" and column:
         bounds = []
         low, high = kwargs.get("min_value"), kwargs.get("max_value")
@@ -76,9 +79,11 @@ def _compile_one(expectation: dict[str, Any], dialect: str) -> _Compiled | None:
         if not bounds:
             return None
         return _Compiled(expectation, column_name, f"{column} IS NOT NULL AND NOT ({' AND '.join(bounds)})", "map")
+
     if kind in ("expect_column_values_to_match_portable_regex",) and column and isinstance(kwargs.get("regex"), str):
         return _Compiled(expectation, column_name,
                          f"{column} IS NOT NULL AND NOT ({_regex_condition(dialect, column, kwargs['regex'])})", "map")
+
     if kind == "unexpected_rows_expectation" and isinstance(kwargs.get("unexpected_rows_query"), str):
         match = _BATCH_QUERY.match(kwargs["unexpected_rows_query"])
         if match and "{batch}" not in match.group("condition"):

@@ -46,10 +46,10 @@ class CheckResult:
     sample_ids: list[str] = field(default_factory=list)
     failing_rows_sql: str | None = None
     engine: str = "sql"
-    """Who evaluated it: ``sql`` (compiled query), ``gx`` (Great Expectations) or ``schema``."""
+    """Evaluator of the check: ``sql`` (compiled query), ``gx`` (Great Expectations) or ``schema``."""
     kwargs: dict[str, Any] = field(default_factory=dict)
     message: str | None = None
-    """Why a check errored or was skipped, or extra detail on a finding."""
+    """Reason a check errored or was skipped, or extra detail on a finding."""
 
     @property
     def success(self) -> bool:

@@ -1,10 +1,10 @@
-"""``run_checks``: prove that a warehouse schema holds what the Klenty source documents.
+"""``run_checks``: prove that a warehouse schema contains what the Klenty source documents.
 
 Steps:
 
-1. Read the schema's tables and columns; a missing schema is an error that names the
+1. Read the schema's tables and columns. A missing schema is an error that names the
    schemas that exist.
-2. Check the shape: documented tables and columns exist; others are drift warnings.
+2. Check the shape: documented tables and columns exist, and others are drift warnings.
 3. Run each suite file on its table: expectation types with a compiled form in one query
    per table (``--engine sql``, the default ``auto``), the rest through Great
    Expectations (all of them with ``--engine gx``). Expectations on missing columns are
@@ -66,7 +66,7 @@ def run_checks(warehouse: Warehouse, plan: Plan, options: CheckOptions) -> Check
         UsageError: invalid schema name, unknown engine, or unreadable suites.
         WarehouseError: the schema does not exist, or the warehouse fails a query.
     """
-    from klenty_wh.tables.init import validate_schema_name
+    from klenty_wh.plan.names import validate_schema_name
 
     validate_schema_name(options.schema, warehouse.dialect)
     if options.engine not in ENGINES:

@@ -49,7 +49,7 @@ def shape_checks(plan: Plan, schema: str, tables: dict[str, list[ColumnInfo]]) -
         results.append(CheckResult(
             table=table, expectation="table_in_plan", severity="warning", status=Status.FAILED, engine="schema",
             description=f"table {table} is in the tracking plan",
-            message=f"drift: table {schema}.{table} holds an event that is not in the tracking plan",
+            message=f"drift: table {schema}.{table} contains an event that is not in the tracking plan",
         ))
     return results
 
@@ -126,12 +126,16 @@ def freshness_checks(run_query: Callable[[str], list[tuple]], plan: Plan, schema
         rare = event.freshness is Freshness.RARE
         age = now - newest if newest is not None else None
         stale = age is None or age > max_age
+        message = None
+        if stale:
+            message = "no rows yet" if newest is None else f"newest row is {format_duration(age)} old"
+            if rare:
+                message += " (rare event: warning only)"
         results.append(CheckResult(
             table=event.table, column="received_at", expectation="fresh_within_max_age",
             severity="warning" if rare else "error", status=Status.FAILED if stale else Status.PASSED,
             engine="schema", description=f"newest {event.table} row was received within {format_duration(max_age)}",
             observed_value=newest.isoformat(sep=" ") if newest is not None else None,
-            message=(("no rows yet" if newest is None else f"newest row is {format_duration(age)} old")
-                     + (" (rare event: warning only)" if rare and stale else "")) if stale else None,
+            message=message,
         ))
     return results

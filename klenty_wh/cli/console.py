@@ -1,7 +1,7 @@
 """The two output streams of the CLI: results on stdout, diagnostics on stderr.
 
 Both consoles pass every write through :func:`klenty_wh.redact.redact`, so a password can
-never reach the terminal or a CI log, whatever code path printed it; the stderr console
+never reach the terminal or a CI log, whatever code path printed it. The stderr console
 also masks email addresses.
 """
 

@@ -6,7 +6,7 @@ Rules (Segment's warehouse loader, as klenty-wh emulates it):
   ``context_`` prefix. The ``redshift`` profile prefixes ``_`` to reserved words and names
   that start with a digit.
 * Properties named like Segment's own columns are dropped (``event``, ``user_id`` ...) or
-  renamed with a ``_`` prefix (``id``, ``uuid``, ``uuid_ts``, ``loaded_at``); the envelope
+  renamed with a ``_`` prefix (``id``, ``uuid``, ``uuid_ts``, ``loaded_at``). The envelope
   value always wins. A property that maps onto a context column is dropped too.
 * Several keys mapping to one column share it: per row, a non-null value wins over null,
   and between two non-null values the key that comes first in the document wins.
@@ -135,7 +135,7 @@ def plan_columns(table: str, standard: list[tuple[str, LogicalType]], documented
             warehouse type is not one of the five).
         leaves: flattened context and property paths seen in the rows of this load.
         profile: loader profile (``redshift`` renames reserved words).
-        name_limit: longest column name the warehouse accepts.
+        name_limit: maximum length of a column name on the warehouse.
     """
     result = TableColumns(table=table)
     for name, column_type in standard:

@@ -107,8 +107,8 @@ def _top_level_keys(con, relation: str, bases: dict[str, str],
                     found: dict[str, Discovery]) -> list[tuple[str, tuple[str, ...]]]:
     """Return the top-level keys of each JSON column, at most :data:`MAX_KEYS` each.
 
-    Keys beyond the limit, in order of first appearance, can never get a column (a table
-    holds at most 1,600); they are recorded in ``Discovery.overflow`` with their row counts.
+    Keys beyond the limit, in order of first appearance, can never get a column, because a
+    table has at most 1,600. They are recorded in ``Discovery.overflow`` with their row counts.
     """
     selects = [
         f"SELECT '{base}' AS b, k, grp, count(*) AS n, min(rec) AS first FROM ("
@@ -121,14 +121,14 @@ def _top_level_keys(con, relation: str, bases: dict[str, str],
     first_seen: dict[tuple[str, str], int] = {}
     for base, key, _, _, first in rows:
         first_seen[(base, key)] = min(first, first_seen.get((base, key), first))
-    kept: set[tuple[str, str]] = set()
+    within_limit: set[tuple[str, str]] = set()
     for base in bases:
         ordered = sorted((first, key) for (b, key), first in first_seen.items() if b == base)
-        kept.update((base, key) for _, key in ordered[:MAX_KEYS])
+        within_limit.update((base, key) for _, key in ordered[:MAX_KEYS])
     for base, key, group, count, _ in rows:
-        if (base, key) not in kept:
+        if (base, key) not in within_limit:
             found[base].overflow.setdefault(group, []).append(((key,), count))
-    return [(base, (key,)) for base, key in sorted(kept)]
+    return [(base, (key,)) for base, key in sorted(within_limit)]
 
 
 def _scan_children(con, relation: str, bases: dict[str, str], children: list[tuple[str, tuple[str, ...]]],
@@ -137,9 +137,9 @@ def _scan_children(con, relation: str, bases: dict[str, str], children: list[tup
     """Count the JSON types of ``children``; return the children of those that are objects.
 
     The scan groups rows by (table, keep flags) and aggregates every child in its own
-    columns, so the rows are never multiplied; the groups are then merged per target.
-    Most values are strings, nulls or objects, which three plain counts cover; only the
-    children that hold other types get a second scan with a full histogram.
+    columns, so the rows are never multiplied. The groups are then merged per target.
+    Most values are strings, nulls or objects, which three plain counts cover. Only the
+    children with values of other types get a second scan with a full histogram.
     """
     stats: dict = {}
     for start in range(0, len(children), _CHILDREN_PER_SCAN):
@@ -161,7 +161,7 @@ def _scan_children(con, relation: str, bases: dict[str, str], children: list[tup
 
 def _object_keys(con, relation: str, bases: dict[str, str],
                  objects: list[tuple[str, tuple[str, ...]]]) -> dict[tuple[str, tuple[str, ...]], list[str]]:
-    """Return the keys found under each child that holds an object in some rows."""
+    """Return the keys found under each child that is an object in some rows."""
     found: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for start in range(0, len(objects), _CHILDREN_PER_SCAN):
         batch = objects[start:start + _CHILDREN_PER_SCAN]
@@ -180,8 +180,8 @@ def _aggregate(con, relation: str, bases: dict[str, str], children: list[tuple[s
                known: set[tuple[str, tuple[str, ...]]], detailed: bool) -> dict:
     """Return {(table, keep_event, keep_tracks, child): (kind counts or None, last rec, last value)}.
 
-    Without ``detailed``, the kind counts are None for a child that holds any value other
-    than a string, null or object.
+    Without ``detailed``, the kind counts are None for a child with any value other than a
+    string, null or object.
     """
     lists, values, aggregates = [], [], []
     for number, (base, path) in enumerate(children, start=1):

@@ -5,7 +5,7 @@ columns, in parallel inside DuckDB:
 
 * outcome (``kind``): ``track``, ``skip`` (identify, page, screen, group, alias), ``batch``
   (an HTTP API batch body, expanded in a second pass), ``repair`` (JSON that DuckDB cannot
-  parse, or that holds ``\\u0000``; Python repairs or rejects it), ``reject`` or ``blank``;
+  parse, or that contains ``\\u0000``, which Python repairs or rejects), ``reject`` or ``blank``;
 * timestamps, following Segment's rules: a processed record (one with ``receivedAt``) keeps
   its ``timestamp``; otherwise ``timestamp = receivedAt - (sentAt - originalTimestamp)``;
 * flags for every adjustment, counted in the load report.
@@ -57,7 +57,7 @@ STAGE_COLUMNS = (
 _IS_BATCH = "(s.type IS NULL AND kwh_kind(s.batch) = 'array')"
 
 # Above this many bytes of parsed fields, a record from a records source may be over the
-# 32 KB limit; it goes through the Python path, which measures the raw line.
+# 32 KB limit. Such a record goes through the Python path, which measures the raw line.
 _SIZE_SUSPECT_BYTES = MAX_EVENT_BYTES - 2048
 
 
@@ -149,8 +149,8 @@ def _quote(text: str) -> str:
 def stage_select(source: str, load_time: str, from_lines: bool, known_slugs: dict[str, str]) -> str:
     """Return a SELECT that produces ``kwh_stage`` rows from ``source``.
 
-    ``source`` comes from :func:`records_source` or :func:`lines_source`; ``from_lines``
-    says which. ``load_time`` is a SQL TIMESTAMP literal, the load's single clock reading.
+    ``source`` comes from :func:`records_source` or :func:`lines_source`, and ``from_lines``
+    is true for the second. ``load_time`` is a SQL TIMESTAMP literal, the load's single clock reading.
     ``known_slugs`` maps event names to their slugs (a shortcut for the plan's events).
     """
     raw = _raw_checks(from_lines)
@@ -179,7 +179,7 @@ def stage_select(source: str, load_time: str, from_lines: bool, known_slugs: dic
                     WHEN slug = ''
                         THEN 'event name ' || event_text || ' has no ASCII letter or digit, so its table name would be empty'
                     WHEN slug = 'tracks'
-                        THEN 'event name ' || event_text || ' maps to the table tracks, which holds every call'
+                        THEN 'event name ' || event_text || ' maps to the table tracks, which contains every call'
                     WHEN k_user IN ('object', 'array', 'boolean') THEN 'userId must be a string, found ' || k_user
                     WHEN k_anon IN ('object', 'array', 'boolean')
                         THEN 'anonymousId must be a string, found ' || k_anon

@@ -27,7 +27,7 @@ _SKIPPED_NAMES = {"dummy-object.txt"}  # written by Segment's S3 bucket validati
 
 
 class Format(str, Enum):
-    """What an input file holds."""
+    """Content format of an input file."""
 
     NDJSON = "ndjson"
     """One JSON value per line (Segment's S3 export; batch bodies may sit on a line)."""
@@ -61,13 +61,13 @@ def discover_inputs(paths: list[str], spool_dir: Path) -> list[InputFile]:
         InputError: a path does not exist or cannot be read.
     """
     files: list[InputFile] = []
-    for given in paths:
-        if given == "-":
+    for argument in paths:
+        if argument == "-":
             files.append(classify(_spool_stdin(spool_dir), display="<stdin>"))
             continue
-        path = Path(given)
+        path = Path(argument)
         if not path.exists():
-            raise InputError(f"input not found: {given}. Pass existing files or folders, or - for stdin.")
+            raise InputError(f"input not found: {argument}. Pass existing files or folders, or - for stdin.")
         if path.is_dir():
             members = sorted(p for p in path.rglob("*") if p.is_file() and _is_data_file(p))
             files.extend(classify(member, display=str(member)) for member in members)

@@ -20,7 +20,6 @@ import logging
 import tempfile
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -34,21 +33,20 @@ from klenty_wh.load.inputs import Format, InputFile, discover_inputs
 from klenty_wh.load.repair import RepairOutcome, repair_record
 from klenty_wh.load.report import FileCounts, LoadReport
 from klenty_wh.load.sinks import DuckDBSink, PostgresSink, Sink
-from klenty_wh.load.sql import ident, literal, qualified
+from klenty_wh.load.sql import literal, qualified
 from klenty_wh.load.stage_json import MAX_EVENT_BYTES, EarlyReject, StageMode, locate_records, stage_json_file
 from klenty_wh.load.stage_tabular import stage_tabular_file
 from klenty_wh.load.table_sql import build_table_query
 from klenty_wh.plan.model import LogicalType, Plan, Presence
-from klenty_wh.plan.names import IDENTIFIER_LIMITS, redshift_reserved_words, snakecase
+from klenty_wh.plan.names import IDENTIFIER_LIMITS, redshift_reserved_words, snakecase, validate_schema_name
 from klenty_wh.tables.build import (
     REJECTED_TABLE,
     TOOL_SCHEMA,
     check_profile,
-    data_identifier,
     rejected_records_table,
     sa_type,
 )
-from klenty_wh.tables.init import init_statements, validate_schema_name
+from klenty_wh.tables.init import init_statements
 from klenty_wh.warehouse.connection import Warehouse, driver_message
 from klenty_wh.warehouse.introspect import ColumnInfo
 
@@ -251,10 +249,10 @@ class _LoadJob:
         self.con.execute(f"INSERT INTO kwh_stage BY NAME {stage_select(source, self.load_time, from_lines, known)}")
 
     def _number_lines(self, file_id: int, mode: StageMode) -> None:
-        # Rows without a line number get it from their position among the file's rows; for
+        # Rows without a line number get it from their position among the file's rows. For
         # line-by-line reads that is the physical line too. Only the rows that are looked at
         # one by one (rejects, repairs, batch bodies, calls that need a generated id) are
-        # numbered here; the rest get their number when kwh_calls is built.
+        # numbered here. The rest get their number when kwh_calls is built.
         physical = ", phys_line = kwh_stage.rowid - f.start_rowid + 1" if mode is StageMode.LINES else ""
         self.con.execute(
             f"UPDATE kwh_stage SET line = kwh_stage.rowid - f.start_rowid + 1{physical} FROM kwh_files f "
@@ -373,6 +371,7 @@ class _LoadJob:
                              f"{_MAX_LINES_PER_FILE:,} lines before loading.")
 
     def _map_tables(self) -> None:
+        """Give every call its id and target table, and count the outcomes per file."""
         content = ("coalesce(event_text, '') || '|' || coalesce(user_id, '') || '|' || "
                    "coalesce(anonymous_id, '') || '|' || coalesce(CAST(original_timestamp AS VARCHAR), '') "
                    "|| '|' || coalesce(CAST(received_at AS VARCHAR), '') || '|' || "
@@ -386,6 +385,7 @@ class _LoadJob:
             FROM kwh_files f
             WHERE kwh_stage.file_id = f.file_id AND kwh_stage.kind = 'track' AND kwh_stage.id IS NULL
         """)
+
         flags = ", ".join(FLAG_COLUMNS)
         only_table = "coalesce(only_table, false)"
         table_name = self._table_name_sql()
@@ -405,6 +405,7 @@ class _LoadJob:
                 FROM kwh_stage WHERE kind = 'track'
             )
         """)
+
         self.con.execute("""
             CREATE OR REPLACE TEMP TABLE kwh_outcomes AS
             SELECT file_id, kind, call_type, count(*) AS n FROM kwh_stage

@@ -1,11 +1,15 @@
-"""Stage JSON inputs as one row per record in the DuckDB staging table ``kwh_docs``.
+"""Stage JSON inputs as one row per record in the DuckDB staging table ``kwh_stage``.
 
-Fast path: DuckDB reads each file itself (``read_csv`` as a line reader, or
-``read_json_objects`` for JSON arrays and documents), decompressing gzip, every member of a
-multi-member gzip included, stripping a BOM and accepting CRLF. When DuckDB cannot read a
-file (invalid UTF-8, a cut-off gzip stream, a control character that splits the line,
-a line longer than its buffer), Python copies the whole lines it can read into a clean
-temporary file, rejects the rest with their line and byte offset, and DuckDB reads the copy.
+Each file takes the first of three paths that works:
+
+1. Records: DuckDB's ``read_json`` parses the file (NDJSON, an array or one document),
+   decompressing gzip, every member of a multi-member gzip included.
+2. Lines: when ``read_json`` rejects the file, ``read_csv`` reads it as one row per line
+   and the envelope module parses each line, so one malformed line is rejected alone.
+3. Clean copy: when DuckDB cannot read the lines either (invalid UTF-8, a cut-off gzip
+   stream, a line longer than its buffer), Python copies the whole lines it can read into
+   a temporary file. It rejects the rest with their line and byte offset, and DuckDB reads
+   the copy by the lines path.
 """
 
 from __future__ import annotations
@@ -98,9 +102,9 @@ def json_reader(path: Path, is_gzip: bool, reader_format: str) -> str:
 
 
 def _lines_reader(file_id: int, path: Path, is_gzip: bool) -> str:
-    # Each physical line becomes one row, blank lines included, in file order; the caller
-    # numbers lines by row position. chr(31) never occurs in valid JSON: a line that holds
-    # it has two fields, strict mode fails, and the Python path takes over.
+    # Each physical line becomes one row, blank lines included, in file order, and the caller
+    # numbers lines by row position. chr(31) never occurs in valid JSON. A line that contains
+    # it has two fields, so strict mode fails and the Python path takes over.
     return f"""
         SELECT {file_id} AS file_id, NULL::BIGINT AS line, NULL::BIGINT AS phys_line,
                NULL::BIGINT AS pos, NULL::INTEGER AS item, raw, NULL::VARCHAR AS batch_context, NULL::VARCHAR AS batch_sent_at

@@ -18,7 +18,7 @@ from klenty_wh.load.sql import ident, qualified
 from klenty_wh.models.catalog import ModelView, model_views, view_by_name
 from klenty_wh.models.outreach import Outreach, outreach_from_plan
 from klenty_wh.plan.model import Plan
-from klenty_wh.plan.names import schema_name_problem
+from klenty_wh.plan.names import schema_name_problem, validate_schema_name
 from klenty_wh.warehouse.connection import Warehouse, driver_message
 from klenty_wh.warehouse.introspect import list_schemas, table_columns
 
@@ -90,10 +90,10 @@ def create_models(warehouse: Warehouse, plan: Plan, schema: str) -> ModelsResult
         WarehouseError: the Segment schema or one of its documented tables or columns is
             missing, or the warehouse refused a statement; nothing was changed.
     """
+    validate_schema_name(schema, warehouse.dialect)
     target = models_schema_name(schema)
-    for name in (schema, target):
-        if problem := schema_name_problem(name, warehouse.dialect):
-            raise UsageError(f"invalid schema name {name!r}: {problem}. Pass --schema with a shorter name.")
+    if problem := schema_name_problem(target, warehouse.dialect):
+        raise UsageError(f"invalid schema name {target!r}: {problem}. Pass --schema with a shorter name.")
     outreach = outreach_from_plan(plan)
     statements = model_statements(plan, schema)
     result = ModelsResult(schema=schema, models_schema=target)

@@ -26,7 +26,7 @@ class Presence(str, Enum):
 
 
 class Freshness(str, Enum):
-    """How ``--max-age`` treats an event: ``rare`` events only warn when they are old."""
+    """Freshness class of an event under ``--max-age``: ``rare`` events only warn when they are old."""
 
     EXPECTED = "expected"
     RARE = "rare"
@@ -51,7 +51,7 @@ class Column:
     type: LogicalType
     description: str
     raw_path: str | None = None
-    """Where the value comes from in the raw call (``messageId``, ``context.library.name``)."""
+    """Source path of the value in the raw call (``messageId``, ``context.library.name``)."""
     format: str | None = None
     profile: str | None = None
     """Set for columns only one warehouse's loader adds (``redshift``, ``bigquery``)."""
@@ -74,7 +74,7 @@ class Property:
 
 @dataclass(frozen=True)
 class SampleRule:
-    """How ``klenty-wh sample`` generates an event in an email's thread."""
+    """Rule by which ``klenty-wh sample`` generates an event in an email's thread."""
 
     after: str | None
     share: float

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from importlib import resources
 
+from klenty_wh.errors import UsageError
+
 # One word of go-snakecase: upper-case letters and digits, then lower-case letters and digits.
 # Both classes are ASCII ranges, so every other character acts as a separator.
 _WORD = re.compile(r"[A-Z0-9]*[a-z0-9]*")
@@ -28,10 +30,10 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _NON_WORD_RUN = re.compile(r"[^a-z0-9]+")
 _APOSTROPHES = ("'", "\u2019")
 
-# Longest identifier each warehouse accepts, in bytes (go-snakecase output is ASCII, so
-# bytes and characters agree). PostgreSQL: NAMEDATALEN - 1; Redshift, Snowflake and
-# BigQuery limits are from each vendor's identifier documentation. DuckDB sets no limit;
-# the PostgreSQL figure is used so that a DuckDB file can be copied to PostgreSQL as is.
+# Maximum identifier length of each warehouse, in bytes (go-snakecase output is ASCII, so
+# bytes and characters agree). PostgreSQL: NAMEDATALEN - 1. Redshift, Snowflake and
+# BigQuery limits are from each vendor's identifier documentation. DuckDB sets no limit,
+# so the PostgreSQL figure is used and a DuckDB file can be copied to PostgreSQL as is.
 IDENTIFIER_LIMITS: dict[str, int] = {
     "duckdb": 63,
     "postgresql": 63,
@@ -66,19 +68,28 @@ def schema_from_nickname(nickname: str) -> str:
     return text
 
 
-def schema_name_problem(name: str, dialect: str | None = "duckdb") -> str | None:
-    """Return why ``name`` cannot be a schema name on ``dialect``, or None when it can.
-
-    With ``dialect`` None, only the naming rule is checked, not a warehouse's length limit.
-    """
+def schema_name_problem(name: str, dialect: str = "duckdb") -> str | None:
+    """Return why ``name`` cannot be a schema name on ``dialect``, or None when it can."""
     if not _SCHEMA_NAME.match(name):
         return "a schema name must match ^[a-z_][a-z0-9_]*$ (lower-case letters, digits, underscores)"
-    if dialect is None:
-        return None
     limit = IDENTIFIER_LIMITS.get(dialect, 63)
     if len(name) > limit:
         return f"a schema name on {dialect} has at most {limit} characters, this one has {len(name)}"
     return None
+
+
+def validate_schema_name(schema: str, dialect: str) -> str:
+    """Return ``schema`` when it is a valid schema name on ``dialect``.
+
+    Raises:
+        UsageError: the name breaks the naming rule or the warehouse's length limit.
+    """
+    if problem := schema_name_problem(schema, dialect):
+        raise UsageError(
+            f"invalid schema name {schema!r}: {problem}. Pass --schema with a name such as "
+            f"klenty_prod, or --source-nickname to derive one."
+        )
+    return schema
 
 
 def redshift_reserved_words() -> frozenset[str]:

@@ -65,7 +65,7 @@ def write_report(warehouse: Warehouse, plan: Plan, schema: str, out: Path,
             or ``out`` cannot be written.
         WarehouseError: the schema or a documented table is missing, or a query failed.
     """
-    from klenty_wh.tables.init import validate_schema_name
+    from klenty_wh.plan.names import validate_schema_name
 
     validate_schema_name(schema, warehouse.dialect)
     summary = load_check_results(checks, plan) if checks is not None else None

@@ -3,7 +3,7 @@
 Each email is a thread: the plan's root event (Email Sent), then the events whose
 ``sample`` rule follows it, each with its share and repeat count (some opened, fewer
 clicked and replied, some bounced, a few unsubscribed). Senders and prospects use the
-reserved example domains; times spread over six weeks from a fixed start, so the same
+reserved example domains. Times spread over six weeks from a fixed start, so the same
 seed always gives the same bytes. A few calls are delivered twice (same messageId, later
 receivedAt), as happens when a sender retries.
 """
@@ -126,7 +126,7 @@ class SampleGenerator:
         """Yield (receivedAt, JSON line) pairs, sorted by receivedAt.
 
         Threads start in time order, so a call can be yielded as soon as the next thread
-        starts after it; only the calls of recent threads are held in memory.
+        starts after it. Only the calls of recent threads are kept in memory.
         """
         pending: list[tuple[datetime, int, str]] = []
         count = 0
@@ -322,7 +322,7 @@ def write_sample(plan: Plan, events: int, seed: int, out: Path, layout: str = "f
 
 
 class _Output:
-    """A binary output file, gzip-compressed when ``gzip`` is true or the name ends in ``.gz``."""
+    """Binary output file, gzip-compressed when ``gzip_output`` is true or the name ends in ``.gz``."""
 
     def __init__(self, path: Path, gzip_output: bool | None = None) -> None:
         self._file = path.open("wb")

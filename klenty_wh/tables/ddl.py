@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.schema import CreateSchema, CreateTable
 
-from klenty_wh.errors import UsageError
 from klenty_wh.plan.model import Plan
-from klenty_wh.plan.names import schema_name_problem
+from klenty_wh.plan.names import validate_schema_name
 from klenty_wh.tables.build import build_metadata
 from klenty_wh.tables.dialects import DIALECT_PROFILES, get_dialect
 
@@ -20,8 +19,7 @@ def compile_ddl(plan: Plan, schema: str, dialect: str) -> str:
         UsageError: unknown dialect, missing dialect package, or invalid schema name.
     """
     sa_dialect = get_dialect(dialect)
-    if problem := schema_name_problem(schema, dialect):
-        raise UsageError(f"invalid schema name {schema!r}: {problem}.")
+    validate_schema_name(schema, dialect)
     profile = DIALECT_PROFILES.get(dialect, "default")
     metadata = build_metadata(plan, schema, profile)
     statements = [str(CreateSchema(schema, if_not_exists=True).compile(dialect=sa_dialect)).strip()]

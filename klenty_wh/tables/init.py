@@ -10,9 +10,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateSchema, CreateTable
 
-from klenty_wh.errors import UsageError, WarehouseError
+from klenty_wh.errors import WarehouseError
 from klenty_wh.plan.model import Plan
-from klenty_wh.plan.names import schema_name_problem
+from klenty_wh.plan.names import validate_schema_name
 from klenty_wh.tables.build import build_metadata, check_profile
 from klenty_wh.warehouse.connection import Warehouse, driver_message
 from klenty_wh.warehouse.introspect import schema_exists, table_columns
@@ -32,7 +32,7 @@ class TypeMismatch:
 
 @dataclass
 class InitResult:
-    """What ``init`` changed in the warehouse."""
+    """Changes ``init`` made in the warehouse."""
 
     schema: str
     created_schema: bool = False
@@ -47,20 +47,6 @@ class InitResult:
         return bool(self.created_schema or self.created_tables or self.added_columns)
 
 
-def validate_schema_name(schema: str, dialect: str) -> str:
-    """Return ``schema`` when it is a valid schema name on ``dialect``.
-
-    Raises:
-        UsageError: the name breaks the naming rule or the warehouse's length limit.
-    """
-    if problem := schema_name_problem(schema, dialect):
-        raise UsageError(
-            f"invalid schema name {schema!r}: {problem}. Pass --schema with a name such as "
-            f"klenty_prod, or --source-nickname to derive one."
-        )
-    return schema
-
-
 def add_column_statement(dialect: Dialect, table: sa.Table, column: sa.Column) -> str:
     """Return ``ALTER TABLE ... ADD COLUMN ...`` for ``column``, with quoted identifiers."""
     preparer = dialect.identifier_preparer
@@ -73,7 +59,7 @@ def init_statements(plan: Plan, schema: str, profile: str, dialect: Dialect,
                     existing: dict[str, list] | None) -> tuple[list[str], InitResult]:
     """Return the DDL that creates or completes ``schema``, and what it will change.
 
-    ``existing`` holds the tables of the schema with their columns (from
+    ``existing`` contains the tables of the schema with their columns (from
     :func:`klenty_wh.warehouse.introspect.table_columns`), or None when the schema is absent.
     """
     metadata = build_metadata(plan, schema, profile)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from klenty_wh.plan import load_plan
 from klenty_wh.sample.generate import write_sample
-from tests.conftest import CASES, PG_URL, require_postgres
+from tests.conftest import CASES, PG_URL
 from tests.helpers import load, rows, run_cli
 
 PASSWORD = "S3cret-Pass-42"

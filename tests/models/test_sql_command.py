@@ -133,7 +133,8 @@ def test_csv_output_masks_email_addresses(loaded_duckdb: str):
     masked = run_cli("sql", query, "--url", loaded_duckdb, "--format", "csv")
     shown = run_cli("sql", query, "--url", loaded_duckdb, "--format", "csv", "--show-values")
 
-    assert masked.code == 0 and shown.code == 0, masked.err + shown.err
+    assert masked.code == 0, masked.err
+    assert shown.code == 0, shown.err
     expected = rows(loaded_duckdb, query)
     masked_records = list(csv.DictReader(io.StringIO(masked.out)))
     shown_records = list(csv.DictReader(io.StringIO(shown.out)))

@@ -16,6 +16,7 @@ from klenty_wh.cli.options import (
     PlanOption,
     SchemaOption,
     UrlOption,
+    require_choice,
     resolve_schema,
 )
 from klenty_wh.exit_codes import ExitCode
@@ -60,19 +61,19 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=amount * seconds)
 
 
-def _output_format(output: Path | None, given: str | None) -> tuple[str, str | None]:
+def _output_format(output: Path | None, requested: str | None) -> tuple[str, str | None]:
     """Return (stdout format, file format) from --format and --output."""
     from klenty_wh.errors import UsageError
 
-    if given is not None and given not in _FORMATS:
-        raise UsageError(f"unknown --format {given!r}: choose {', '.join(_FORMATS)}.")
+    if requested is not None:
+        require_choice("--format", requested, _FORMATS)
     if output is None:
-        return given or "text", None
+        return requested or "text", None
     inferred = _EXTENSIONS.get(output.suffix.lower())
-    if given is None and inferred is None:
+    if requested is None and inferred is None:
         raise UsageError(f"cannot tell the format of --output {output} from its extension; "
                          f"use .json, .xml or .txt, or pass --format.")
-    return "text", given or inferred
+    return "text", requested or inferred
 
 
 def check_command(
@@ -99,7 +100,7 @@ def check_command(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List passing checks too.")] = False,
     lock_timeout: LockTimeoutOption = 60.0,
 ) -> None:
-    """Check that a schema holds what the Klenty source documents; exit 1 on failures."""
+    """Check that a schema contains what the Klenty source documents; exit 1 on failures."""
     from klenty_wh.checks import CheckOptions, run_checks
     from klenty_wh.plan import load_plan
     from klenty_wh.report.json_report import report_to_json

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
 import typer
 
@@ -13,7 +12,9 @@ from klenty_wh.cli.options import (
     PlanOption,
     ProfileOption,
     SchemaOption,
+    TextOrJsonOption,
     UrlOption,
+    require_choice,
     resolve_schema,
 )
 
@@ -35,16 +36,14 @@ def init_command(
     source_nickname: NicknameOption = None,
     plan_path: PlanOption = None,
     profile: ProfileOption = "default",
-    output_format: Annotated[str, typer.Option("--format", help="Result format: text or json.")] = "text",
+    output_format: TextOrJsonOption = "text",
 ) -> None:
     """Create the schema, `tracks` and one table per event, with the documented columns."""
-    from klenty_wh.errors import UsageError
     from klenty_wh.plan import load_plan
     from klenty_wh.tables.init import init_schema
     from klenty_wh.warehouse import open_warehouse
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}: choose text or json.")
+    require_choice("--format", output_format, ("text", "json"))
     plan = load_plan(plan_path)
     schema_name = resolve_schema(schema, source_nickname, plan.source.default_schema)
     warehouse = open_warehouse(url)

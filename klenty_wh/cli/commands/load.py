@@ -14,7 +14,9 @@ from klenty_wh.cli.options import (
     PlanOption,
     ProfileOption,
     SchemaOption,
+    TextOrJsonOption,
     UrlOption,
+    require_choice,
     resolve_schema,
 )
 
@@ -57,18 +59,16 @@ def load_command(
     memory_limit: Annotated[str, typer.Option("--memory-limit", help="DuckDB memory limit while staging, "
                                               "e.g. 1GB; larger loads spill to a temporary folder.")] = "1GB",
     lock_timeout: LockTimeoutOption = 60.0,
-    output_format: Annotated[str, typer.Option("--format", help="Report format: text or json.")] = "text",
+    output_format: TextOrJsonOption = "text",
     details: Annotated[bool, typer.Option("--details", help="List every column-level adjustment and the time of each step.")] = False,
 ) -> None:
     """Load Segment exports into the Klenty tables, as Segment's warehouse loader would."""
-    from klenty_wh.errors import UsageError
     from klenty_wh.load import LoadOptions, load_files
     from klenty_wh.plan import load_plan
-    from klenty_wh.tables.init import validate_schema_name
+    from klenty_wh.plan.names import validate_schema_name
     from klenty_wh.warehouse import open_warehouse, resolve_url
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}: choose text or json.")
+    require_choice("--format", output_format, ("text", "json"))
     plan = load_plan(plan_path)
     schema_name = resolve_schema(schema, source_nickname, plan.source.default_schema)
     parsed = resolve_url(url)

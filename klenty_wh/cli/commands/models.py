@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from klenty_wh.cli.console import note, print_raw, print_result
-from klenty_wh.cli.options import NicknameOption, PlanOption, SchemaOption, UrlOption, resolve_schema
+from klenty_wh.cli.options import (
+    NicknameOption,
+    PlanOption,
+    SchemaOption,
+    TextOrJsonOption,
+    UrlOption,
+    require_choice,
+    resolve_schema,
+)
 
 EPILOG = (
     "Example: klenty-wh models --schema klenty_prod --url duckdb:///klenty.duckdb\n\n"
@@ -33,16 +41,14 @@ def models_command(
     plan_path: PlanOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the SQL statements instead of "
                                           "running them.")] = False,
-    output_format: Annotated[str, typer.Option("--format", help="Result format: text or json.")] = "text",
+    output_format: TextOrJsonOption = "text",
 ) -> None:
     """Create or replace the analyst views (per-email facts, funnel and rates) of a schema."""
-    from klenty_wh.errors import UsageError
     from klenty_wh.models import create_models, model_statements
     from klenty_wh.plan import load_plan
     from klenty_wh.warehouse import open_warehouse
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}: choose text or json.")
+    require_choice("--format", output_format, ("text", "json"))
     plan = load_plan(plan_path)
     schema_name = resolve_schema(schema, source_nickname, plan.source.default_schema)
     if dry_run:

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from klenty_wh.cli.console import consoles, note, print_raw
-from klenty_wh.cli.options import PlanOption
+from klenty_wh.cli.options import PlanOption, require_choice
 
 EPILOG = (
     "Example: klenty-wh plan --format markdown --output docs/tracking-plan.md\n\n"
@@ -29,12 +29,10 @@ def plan_command(
                                                     help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Validate the tracking plan and print its events, tables and columns."""
-    from klenty_wh.errors import UsageError
     from klenty_wh.plan import load_plan
     from klenty_wh.plan.render import plan_to_dict, plan_to_markdown
 
-    if output_format not in ("text", "markdown", "json"):
-        raise UsageError(f"unknown --format {output_format!r}: choose text, markdown or json.")
+    require_choice("--format", output_format, ("text", "markdown", "json"))
     plan = load_plan(plan_path)
     if output_format == "text" and output is None:
         _print_summary(plan)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from klenty_wh.cli.console import consoles, print_raw
-from klenty_wh.cli.options import PlanOption
+from klenty_wh.cli.options import PlanOption, TextOrJsonOption, require_choice
 
 EPILOG = (
     "Example: klenty-wh sample --events 100000 --seed 7 --out sample.ndjson.gz\n\n"
@@ -36,7 +36,7 @@ def sample_command(
     defects: Annotated[float, typer.Option("--defects", help="Share of calls, from 0 to 1, that get "
                                            "a planted fault.")] = 0.0,
     plan_path: PlanOption = None,
-    output_format: Annotated[str, typer.Option("--format", help="Summary format: text or json.")] = "text",
+    output_format: TextOrJsonOption = "text",
 ) -> None:
     """Write deterministic, realistic Klenty calls in Segment's raw export format."""
     from klenty_wh.errors import UsageError
@@ -45,12 +45,10 @@ def sample_command(
 
     if events < 1:
         raise UsageError(f"--events must be at least 1, found {events}.")
-    if layout not in ("file", "s3"):
-        raise UsageError(f"unknown --layout {layout!r}: choose file or s3.")
+    require_choice("--layout", layout, ("file", "s3"))
     if not 0.0 <= defects <= 1.0:
         raise UsageError(f"--defects is a share from 0 to 1, found {defects}; for 2% pass 0.02.")
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}: choose text or json.")
+    require_choice("--format", output_format, ("text", "json"))
     if layout == "file" and out.is_dir():
         raise UsageError(f"--out {out} is a folder; pass a file name such as sample.ndjson.gz, or --layout s3.")
     plan = load_plan(plan_path)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from klenty_wh.cli.console import consoles, note, print_raw, warn
-from klenty_wh.cli.options import UrlOption
+from klenty_wh.cli.options import UrlOption, require_choice
 
 EPILOG = (
     'Example: klenty-wh sql "SELECT sender, sent, reply_rate FROM klenty_prod_models.sender_rates '
@@ -47,8 +47,7 @@ def sql_command(
     from klenty_wh.warehouse import open_warehouse
 
     chosen = output_format or ("table" if sys.stdout.isatty() else "csv")
-    if chosen not in FORMATS:
-        raise UsageError(f"unknown --format {chosen!r}: choose {', '.join(FORMATS)}.")
+    require_choice("--format", chosen, FORMATS)
     if max_rows is not None and max_rows < 1:
         raise UsageError(f"--max-rows must be at least 1, found {max_rows}.")
     limit = max_rows
