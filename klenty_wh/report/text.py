@@ -91,7 +91,7 @@ def verdict(report: CheckReport) -> str:
     """Return the one-line verdict of a check run."""
     counts = report.counts()
     tables = len({result.table for result in report.results})
-    scope = f"{counts['checks']} checks on {tables} tables of {report.schema} in {report.seconds:.1f} s"
+    where = f"on {tables} tables of {report.schema} in {report.seconds:.1f} s"
     extra = []
     if counts["warnings"]:
         extra.append(f"{counts['warnings']} warnings")
@@ -99,10 +99,10 @@ def verdict(report: CheckReport) -> str:
         extra.append(f"{counts['skipped']} skipped")
     tail = f" ({', '.join(extra)})" if extra else ""
     if report.success:
-        return f"PASSED: {counts['passed']} of {scope} passed{tail}" if counts["passed"] != counts["checks"] \
-            else f"PASSED: all {scope} passed{tail}"
+        passed = "all" if counts["passed"] == counts["checks"] else f"{counts['passed']} of"
+        return f"PASSED: {passed} {counts['checks']} checks passed {where}{tail}"
     failing = sum(1 for result in report.results if result.fails_run)
-    return f"FAILED: {failing} error-severity checks failed; {scope}{tail}"
+    return f"FAILED: {failing} error-severity checks failed; {counts['checks']} checks {where}{tail}"
 
 
 def _print_verdict(report: CheckReport, console: Console) -> None:

@@ -65,6 +65,9 @@ def test_clean_sample_passes(loaded):
     assert report["success"] is True
     assert report["counts"]["failed"] == 0
     assert report["counts"]["checks"] > 100
+    text = run_cli("check", "--schema", schema, "--url", url)
+    checks = report["counts"]["checks"]
+    assert re.search(rf"^PASSED: all {checks} checks passed on 7 tables of {schema} in [0-9.]+ s", text.out, re.M)
 
 
 def test_planted_defects_are_reported_exactly(loaded, tmp_path):
